@@ -1,0 +1,27 @@
+# mcof-workflow: weakly supervised semantic segmentation by iteratively mining common object
+# features (Wang et al., CVPR 2018). See README.md; every setting is in config.yaml.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/dataset.smk"
+include: "rules/cam.smk"
+include: "rules/superpixels.smk"
+include: "rules/seeds.smk"
+include: "rules/regionnet.smk"
+include: "rules/saliency.smk"
+include: "rules/pixelnet.smk"
+include: "rules/evaluate.smk"
+
+
+rule all:
+    input:
+        f"results/iter{config['iterations']}/miou.txt",
+        "results/saliency_metrics.json",
+    default_target: True

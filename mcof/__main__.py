@@ -1,0 +1,5 @@
+import sys
+
+from mcof.cli import main
+
+sys.exit(main())

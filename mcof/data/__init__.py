@@ -1,0 +1,1 @@
+"""Datasets: the PASCAL VOC reader and the synthetic generator that writes the same layout."""

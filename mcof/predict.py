@@ -1,0 +1,52 @@
+"""Segmenting new images with a trained PixelNet (the `mcof predict` command)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from mcof.data.palette import colorize
+from mcof.data.transforms import to_float
+from mcof.data.voc import load_image
+from mcof.models.deeplab import predict_logits
+from mcof.steps.export import save_palette_png
+from mcof.training.checkpoint import load_model
+from mcof.training.device import choose_device
+
+log = logging.getLogger(__name__)
+
+
+def overlay(image: np.ndarray, mask: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """uint8 [H, W, 3]: the image with object pixels tinted in their VOC palette colour."""
+    colour = colorize(mask).astype(np.float32)
+    out = image.astype(np.float32)
+    objects = mask > 0
+    out[objects] = (1 - alpha) * out[objects] + alpha * colour[objects]
+    return out.astype(np.uint8)
+
+
+@torch.no_grad()
+def predict_images(checkpoint: str, images: list[str], out_dir: str, *, overlays: bool = False,
+                   flip: bool = True, device: str = "auto") -> list[Path]:
+    """Write <stem>.png (class ids, VOC palette) and optionally <stem>_overlay.jpg per image."""
+    dev = choose_device(device)
+    model = load_model(checkpoint, "pixelnet").to(dev).eval()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in map(Path, images):
+        image = load_image(path, path.stem)
+        logits = predict_logits(model, torch.from_numpy(to_float(image)).to(dev), flip)
+        mask = F.softmax(logits, dim=0).argmax(dim=0).to(torch.uint8).cpu().numpy()
+        target = out / f"{path.stem}.png"
+        save_palette_png(mask, target)
+        written.append(target)
+        if overlays:
+            Image.fromarray(overlay(image, mask)).save(out / f"{path.stem}_overlay.jpg", quality=90)
+        log.info("%s -> %s (%d classes present)", path, target, len(np.unique(mask)))
+    return written

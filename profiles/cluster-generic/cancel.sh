@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Cancel the given job ids.
+exec scancel "$@"

@@ -1,0 +1,50 @@
+rule saliency:
+    input:
+        index=index_file("train"),
+    output:
+        "results/saliency/shard{shard}.h5",
+    params:
+        shard=lambda wc: int(wc.shard),
+        n_shards=SHARDS["train"],
+        method=config["saliency"]["method"],
+        external_dir=config["saliency"]["external_dir"],
+        pixels_per_region=config["saliency"]["pixels_per_region"],
+        compactness=config["saliency"]["compactness"],
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    log:
+        "results/logs/saliency/shard{shard}.log",
+    benchmark:
+        "results/benchmarks/saliency/shard{shard}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/saliency.py"
+
+
+rule refine_regions:
+    input:
+        index=index_file("train"),
+        superpixels="results/superpixels/shard{shard}.h5",
+        regions=lambda wc: f"{home(wc, 'regions', 1)}/iter1/regions/shard{wc.shard}.h5",
+        saliency="results/saliency/shard{shard}.h5",
+    output:
+        "{root}/iter1/refined/shard{shard}.h5",
+    params:
+        shard=lambda wc: int(wc.shard),
+        n_shards=SHARDS["train"],
+        threshold=config["refine"]["threshold"],
+        keep_object=config["refine"]["keep_object"],
+        bins_per_channel=config["refine"]["bins_per_channel"],
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    log:
+        "{root}/logs/iter1/refine_regions/shard{shard}.log",
+    benchmark:
+        "{root}/benchmarks/iter1/refine_regions/shard{shard}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/refine_regions.py"

@@ -1,0 +1,94 @@
+"""Cluster submission against a real SLURM (single node on localhost, started by the test):
+the repository's slurm profile through the executor plugin, and the cluster-generic profile
+through its submit/status scripts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workflow_utils import ROOT, snakemake, tiny_config, write_config
+
+pytestmark = pytest.mark.slow
+CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("a real SLURM needs root and Debian's packages")
+    state = tmp_path_factory.mktemp("slurm")
+    proc = subprocess.run(["bash", str(CLUSTER), "start", str(state)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    conf = proc.stdout.strip().splitlines()[-1]
+    old = os.environ.get("SLURM_CONF")
+    os.environ["SLURM_CONF"] = conf
+    yield conf
+    subprocess.run(["bash", str(CLUSTER), "stop", str(state)], timeout=60)
+    if old is None:
+        os.environ.pop("SLURM_CONF", None)
+    else:
+        os.environ["SLURM_CONF"] = old
+
+
+def site_profile(source: Path, target: Path, edit) -> Path:
+    """A copy of a repository profile with this test cluster's site settings filled in."""
+    shutil.copytree(source, target)
+    config = yaml.safe_load((target / "config.yaml").read_text())
+    edit(config)
+    (target / "config.yaml").write_text(yaml.safe_dump(config))
+    return target
+
+
+def sacct_rows() -> list[dict]:
+    out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,JobName,State,AllocTRES"],
+                         capture_output=True, text=True, check=True).stdout
+    return [dict(zip(("id", "name", "state", "tres"), line.split("|"))) for line in out.splitlines()]
+
+
+def test_slurm_profile_runs_the_pipeline(slurm, tmp_path):
+    def edit(config):
+        config["default-resources"].update(slurm_partition="debug", mem_mb=1000)
+        for rule in config["set-resources"].values():
+            rule.update(slurm_partition="debug", mem_mb=1000)
+        config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
+        config["slurm-init-seconds-before-status-checks"] = 1
+        config["latency-wait"] = 5
+
+    profile = site_profile(ROOT / "profiles" / "slurm", tmp_path / "profile", edit)
+    write_config(tmp_path / "run", tiny_config())
+    before = {row["id"] for row in sacct_rows()}
+    snakemake(tmp_path / "run", "--profile", str(profile), "results/iter1/seeds_metrics.json",
+              timeout=900)
+    metrics = yaml.safe_load((tmp_path / "run/results/iter1/seeds_metrics.json").read_text())
+    assert metrics["n_images"] == 16
+    jobs = [row for row in sacct_rows() if row["id"] not in before]
+    assert len(jobs) >= 10 and all(row["state"] == "COMPLETED" for row in jobs), jobs
+    gpu_jobs = [row for row in jobs if "gres/gpu=1" in row["tres"]]
+    assert len(gpu_jobs) == 3, jobs  # train_classifier and the two make_cams shards
+    log = (tmp_path / "run/results/logs/train_classifier.log").read_text()
+    assert "device: cpu (no GPU visible)" in log  # this test cluster's GPUs are fake devices
+
+
+def test_cluster_generic_profile_with_real_submit_scripts(slurm, tmp_path):
+    def edit(config):
+        config["default-resources"].update(mem_mb=1000)
+        config["latency-wait"] = 5
+
+    run = tmp_path / "run"
+    write_config(run, tiny_config())
+    profile = site_profile(ROOT / "profiles" / "cluster-generic",
+                           run / "profiles" / "cluster-generic", edit)
+    before = {row["id"] for row in sacct_rows()}
+    snakemake(run, "--profile", str(profile), "results/superpixels/shard0.h5",
+              "results/dataset/val.json", timeout=600, cwd=run)
+    assert (run / "results/superpixels/shard0.h5").exists()
+    jobs = [row for row in sacct_rows() if row["id"] not in before]
+    assert len(jobs) >= 3 and all(row["state"] == "COMPLETED" for row in jobs), jobs
+    assert any(row["name"] == "mcof.superpixels" for row in jobs)

@@ -1,0 +1,87 @@
+import copy
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from mcof.config import ConfigError, check_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = str(ROOT / "schemas" / "config.schema.yaml")
+
+
+@pytest.fixture
+def config():
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_default_config_is_valid(config):
+    validate(copy.deepcopy(config), SCHEMA)
+    check_config(config)
+
+
+def test_unknown_key_is_named(config):
+    config["regionnet"]["epoch"] = 3
+    with pytest.raises(WorkflowError, match="'epoch' was unexpected"):
+        validate(config, SCHEMA)
+
+
+def test_wrong_type_is_named(config):
+    config["shards"]["train"] = "two"
+    with pytest.raises(WorkflowError, match="'two' is not of type 'integer'"):
+        validate(config, SCHEMA)
+
+
+def test_missing_voc_root_is_named(config, tmp_path):
+    config["dataset"]["source"] = "voc"
+    with pytest.raises(ConfigError, match="'dataset.voc_root': must be set"):
+        check_config(config)
+    config["dataset"]["voc_root"] = str(tmp_path / "VOC2012")
+    with pytest.raises(ConfigError, match="'dataset.voc_root': directory not found"):
+        check_config(config)
+
+
+def test_cross_key_checks(config, tmp_path):
+    bad = copy.deepcopy(config)
+    bad["classifier"]["output_stride"] = 16
+    with pytest.raises(ConfigError, match="classifier.output_stride"):
+        check_config(bad)
+    bad = copy.deepcopy(config)
+    bad["pixelnet"]["arch"] = "deeplab_largefov"
+    with pytest.raises(ConfigError, match="pixelnet.init_from_classifier"):
+        check_config(bad)
+    bad = copy.deepcopy(config)
+    bad["regionnet"]["weights"] = str(tmp_path / "w.pt")
+    with pytest.raises(ConfigError, match="regionnet.weights.*not found"):
+        check_config(bad)
+    bad = copy.deepcopy(config)
+    bad["saliency"]["method"] = "external"
+    with pytest.raises(ConfigError, match="saliency.external_dir"):
+        check_config(bad)
+
+
+def pins(lines):
+    return {re.split("==", item)[0].lower(): item for item in lines if "==" in item}
+
+
+def test_conda_envs_agree_with_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    wanted = pins(project)
+    requirements = pins((ROOT / "requirements.txt").read_text().split())
+    assert {k: v for k, v in requirements.items() if k != "pytest"} == wanted
+    snakemake_only = {"snakemake", "snakemake-executor-plugin-slurm",
+                      "snakemake-executor-plugin-cluster-generic"}
+    for env_file in sorted((ROOT / "envs").glob("*.yaml")):
+        env = yaml.safe_load(env_file.read_text())
+        pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+        got = pins(pip)
+        for name, pin in got.items():
+            assert wanted[name] == pin, f"{env_file.name}: {pin} != {wanted[name]}"
+        expected = set(wanted) - snakemake_only
+        if env_file.stem == "cpu":
+            expected -= {"torch", "torchvision"}
+        assert set(got) == expected, env_file.name

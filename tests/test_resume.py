@@ -1,0 +1,85 @@
+"""Killed runs resume: a training from its last epoch checkpoint, a whole workflow from its
+finished jobs; both end with exactly what an uninterrupted run gives (CPU, fixed threads)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from workflow_utils import ROOT, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
+
+pytestmark = pytest.mark.slow
+
+
+def start(workdir: Path, *targets: str) -> subprocess.Popen:
+    """snakemake in its own process group, so that a kill takes its jobs down with it."""
+    cmd = [SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "config.yaml"), "--cores", "2", *targets]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def kill_when(proc: subprocess.Popen, ready, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc.poll() is not None:
+            raise AssertionError("the run ended before it could be killed")
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError("the run never reached the point to kill it at")
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def weights(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+
+
+def test_killed_training_resumes_from_its_checkpoint(tmp_path):
+    config = tiny_config()
+    config["classifier"]["epochs"] = 4
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    for workdir in (straight, killed):
+        write_config(workdir, config)
+    snakemake(straight, "--cores", "2", "results/classifier/model.pt")
+
+    checkpoints = killed / "results/classifier/checkpoints"
+    proc = start(killed, "results/classifier/model.pt")
+    kill_when(proc, lambda: (checkpoints / "epoch0002.pt").exists())
+    assert not (killed / "results/classifier/model.pt").exists()
+
+    snakemake(killed, "--unlock")
+    snakemake(killed, "--cores", "2", "--rerun-incomplete", "results/classifier/model.pt")
+    log = (killed / "results/logs/train_classifier.log").read_text()
+    assert "resuming after epoch" in log
+    assert "classifier epoch 1/4" not in log
+    a, b = weights(straight / "results/classifier/model.pt"), weights(killed / "results/classifier/model.pt")
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_killed_workflow_redoes_only_unfinished_jobs(tmp_path):
+    config = tiny_config()
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    for workdir in (straight, killed):
+        write_config(workdir, config)
+    target = "results/iter2/miou.txt"
+    snakemake(straight, "--cores", "2", target)
+
+    proc = start(killed, target)
+    # iteration 1's regions exist only after its RegionNet job has finished and been recorded
+    kill_when(proc, lambda: (killed / "results/iter1/regions/shard0.h5").exists())
+    snakemake(killed, "--unlock")
+    plan = planned_jobs(snakemake(killed, "-n", "--cores", "2", "--rerun-incomplete", target).stdout)
+    assert "train_regionnet" in plan and plan["train_regionnet"] == 1  # only iteration 2's
+    assert not {"prepare_dataset", "index_dataset", "train_classifier", "make_cams",
+                "superpixels", "seeds_from_cam"} & set(plan)
+    snakemake(killed, "--cores", "2", "--rerun-incomplete", target)
+    assert (killed / target).read_text() == (straight / target).read_text()

@@ -1,0 +1,76 @@
+import numpy as np
+
+from mcof.seeds import paint, seeds_from_cam, seeds_from_mask
+
+SP = np.array([[0, 0, 1, 1],
+               [0, 0, 1, 1],
+               [2, 2, 3, 3],
+               [2, 2, 3, 3]])
+ADJ = np.array([[0, 1], [0, 2], [1, 3], [2, 3]])
+
+
+def cam(values):
+    """A [1, 4, 4] CAM constant on each 2x2 region, values per region 0..3."""
+    return np.asarray(values, np.float32)[SP][None]
+
+
+def test_threshold_local_max_and_background():
+    """Region means 0.9, 0.3, 0.05, 0.35 of class 4. Region 0 is above the threshold; region 3 is
+    a local max (neighbours 0.3, 0.05) above local_max_min; region 2 is background; region 1 is
+    neither (below the threshold, not a local max) -> unlabelled."""
+    seeds = seeds_from_cam(SP, ADJ, cam([0.9, 0.3, 0.05, 0.35]), np.array([4]),
+                           object_threshold=0.8, local_max_min=0.3, background_threshold=0.1)
+    assert seeds.tolist() == [4, 255, 0, 4]
+
+
+def test_local_max_below_minimum_is_not_a_seed():
+    """Region 3 (0.25) is a local max (neighbours 0.2, 0.05) but below local_max_min 0.3."""
+    seeds = seeds_from_cam(SP, ADJ, cam([0.9, 0.2, 0.05, 0.25]), np.array([4]),
+                           object_threshold=0.8, local_max_min=0.3, background_threshold=0.1)
+    assert seeds.tolist() == [4, 255, 0, 255]
+
+
+def test_two_classes_go_to_the_stronger():
+    cams = np.concatenate([cam([0.9, 0.0, 0.0, 0.0]), cam([0.95, 0.0, 0.0, 0.5])])
+    seeds = seeds_from_cam(SP, ADJ, cams, np.array([2, 7]), 0.8, 0.4, 0.1)
+    assert seeds.tolist() == [7, 0, 0, 7]
+
+
+def test_no_labels_means_all_background():
+    seeds = seeds_from_cam(SP, ADJ, np.zeros((0, 4, 4), np.float32), np.array([], int), 0.8, 0.4, 0.1)
+    assert seeds.tolist() == [0, 0, 0, 0]
+
+
+def test_mask_projection_majority_and_label_restriction():
+    """Region 0: 3 px of class 1, 1 px of 2 -> 1. Region 1: class 5 is not an image label, its
+    votes are dropped -> background. Region 2: all 255 -> unlabelled. Region 3: class 2."""
+    mask = np.array([[1, 1, 5, 5],
+                     [1, 2, 5, 0],
+                     [255, 255, 2, 2],
+                     [255, 255, 2, 0]], np.uint8)
+    seeds = seeds_from_mask(SP, mask, [1, 2], n_classes=6)
+    assert seeds.tolist() == [1, 0, 255, 2]
+
+
+def test_mask_projection_with_confidence():
+    """Only pixels with confidence >= 0.9 vote; region 0 keeps 2 confident votes of 4 pixels:
+    min_share 0.5 passes, 0.75 leaves it unlabelled."""
+    mask = np.ones((4, 4), np.uint8)
+    conf = np.full((4, 4), 0.95)
+    conf[1, :2] = 0.5
+    assert seeds_from_mask(SP, mask, [1], 2, conf, 0.9, 0.5).tolist() == [1, 1, 1, 1]
+    assert seeds_from_mask(SP, mask, [1], 2, conf, 0.9, 0.75).tolist() == [255, 1, 1, 1]
+
+
+def test_paint():
+    assert paint(SP, np.array([9, 8, 7, 6]))[3].tolist() == [7, 7, 6, 6]
+
+
+def test_anchor_objects_keeps_background_and_cam_objects_only():
+    from mcof.seeds import anchor_objects
+
+    projected = np.array([0, 3, 3, 5, 255, 0], np.uint8)
+    cam_seeds = np.array([0, 3, 255, 255, 5, 5], np.uint8)
+    # background stays, projected objects become unlabelled unless the CAM marks them;
+    # a CAM object seed wins over projected background (last region)
+    assert anchor_objects(projected, cam_seeds).tolist() == [0, 3, 255, 255, 5, 5]

@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mcof.models.classifier import Classifier
+from mcof.training.checkpoint import CheckpointError, EpochCheckpoints, load_model, save_model
+from mcof.training.loop import Schedule, epoch_order, fit, poly_lr, steps_per_epoch
+
+
+class Blobs:
+    """Random 8x8 images whose label is whether their mean is above 0.5."""
+
+    def __len__(self):
+        return 24
+
+    def sample(self, i, rng):
+        x = rng.random((3, 8, 8), dtype=np.float32) + (0.3 if i % 2 else -0.3)
+        return torch.from_numpy(x), torch.tensor([float(i % 2)])
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.bn = nn.BatchNorm2d(4)
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.fc(self.drop(self.bn(self.conv(x)).mean((2, 3))))
+
+
+def step(model, batch, device):
+    x, y = batch
+    logits = model(x)
+    return nn.functional.binary_cross_entropy_with_logits(logits, y), {
+        "correct": ((logits > 0).float() == y).sum(), "total": len(y)}
+
+
+class Killed(Exception):
+    pass
+
+
+def killing_step(after):
+    calls = {"n": 0}
+
+    def inner(model, batch, device):
+        calls["n"] += 1
+        if calls["n"] > after:
+            raise Killed
+        return step(model, batch, device)
+
+    return inner
+
+
+def train(tmp_path, name, step_fn, epochs=3):
+    torch.manual_seed(0)
+    model = Net()
+    schedule = Schedule(epochs=epochs, batch_size=5, lr=0.1, seed=4)
+    ckpt = EpochCheckpoints(tmp_path / name, {"run": "test"})
+    history = fit(model, Blobs(), None, step_fn, [(list(model.parameters()), 1.0)], schedule, ckpt,
+                  torch.device("cpu"))
+    return model, history
+
+
+def test_resumed_training_equals_uninterrupted(tmp_path):
+    straight, history = train(tmp_path, "a", step)
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    with pytest.raises(Killed):
+        train(tmp_path, "b", killing_step(after=4 + 2))  # dies in epoch 2 (4 steps per epoch)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["epoch0001.pt"]
+    resumed, history = train(tmp_path, "b", step)
+    assert [h["epoch"] for h in history] == [2, 3]
+    for key, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_checkpoints_of_another_configuration_are_not_resumed(tmp_path):
+    train(tmp_path, "c", step, epochs=1)
+    other = EpochCheckpoints(tmp_path / "c", {"run": "different"})
+    assert other.latest() is None
+    assert list((tmp_path / "c").iterdir()) == []
+
+
+def test_schedule_helpers():
+    assert poly_lr(0.1, 0, 100, 0.9) == 0.1 and poly_lr(0.1, 100, 100, 0.9) == 0.0
+    assert steps_per_epoch(24, 5) == 4 and steps_per_epoch(3, 5) == 1
+    assert epoch_order(10, 1, 2) == epoch_order(10, 1, 2) != epoch_order(10, 1, 3)
+
+
+def test_model_file_checks(tmp_path):
+    model = Classifier(n_classes=3)
+    save_model(tmp_path / "m.pt", model, history=[{"epoch": 1, "loss": 0.5}])
+    again = load_model(tmp_path / "m.pt", "classifier", n_classes=3)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, again.state_dict()[key])
+    with pytest.raises(CheckpointError, match="holds a 'classifier' network, expected 'pixelnet'"):
+        load_model(tmp_path / "m.pt", "pixelnet")
+    with pytest.raises(CheckpointError, match="trained for 3 classes, but the dataset has 20"):
+        load_model(tmp_path / "m.pt", "classifier", n_classes=20)
+    torch.save([1, 2], tmp_path / "junk.pt")
+    with pytest.raises(CheckpointError, match="not an mcof model file"):
+        load_model(tmp_path / "junk.pt", "classifier")
+    (tmp_path / "text.pt").write_text("hello")
+    with pytest.raises(CheckpointError, match="cannot read model file"):
+        load_model(tmp_path / "text.pt", "classifier")
+    with pytest.raises(CheckpointError, match="not found"):
+        load_model(tmp_path / "none.pt", "classifier")

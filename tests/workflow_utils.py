@@ -1,0 +1,67 @@
+"""Running the real Snakemake workflow on a tiny generated dataset, in a temporary directory."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def tiny_config(**overrides) -> dict:
+    """config.yaml shrunk so that two iterations run in about a minute on 2 CPU cores."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["dataset"]["synthetic"].update(n_train=16, n_val=8, size=48, n_classes=3)
+    config["iterations"] = 2
+    config["classifier"].update(epochs=2, batch_size=8, crop=48)
+    config["regionnet"].update(epochs=2, batch_size=8)
+    config["pixelnet"].update(epochs=2, batch_size=8, crop=48)
+    config["superpixels"]["min_size"] = 10
+    config["saliency"]["pixels_per_region"] = 40
+    config["threads"] = 1
+    for key, value in overrides.items():
+        config[key] = value
+    return copy.deepcopy(config)
+
+
+def write_config(workdir: Path, config: dict) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 600,
+              **popen) -> subprocess.CompletedProcess:
+    """Run snakemake on the repository's Snakefile with workdir/config.yaml, in workdir."""
+    cmd = [SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "config.yaml"), *args]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, **popen)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
+                             f"{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+    return proc
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Job counts of a dry run's 'Job stats' table."""
+    counts, in_table = {}, False
+    for line in output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if not parts or set(line.strip()) <= {"-", " "}:
+                continue
+            if parts[0] == "total":
+                break
+            counts[parts[0]] = int(parts[1])
+    return counts
