@@ -9,6 +9,9 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/dataset.smk"
 include: "rules/cam.smk"
@@ -18,10 +21,12 @@ include: "rules/regionnet.smk"
 include: "rules/saliency.smk"
 include: "rules/pixelnet.smk"
 include: "rules/evaluate.smk"
+include: "rules/report.smk"
 
 
 rule all:
     input:
         f"results/iter{config['iterations']}/miou.txt",
         "results/saliency_metrics.json",
+        REPORT_FILES,
     default_target: True

@@ -14,9 +14,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
+    """The default target (two iterations, their metrics and the report's figures)."""
     workdir = tmp_path_factory.mktemp("run")
     write_config(workdir, tiny_config())
-    snakemake(workdir, "--cores", "2", "results/iter2/miou.txt", "results/iter1/metrics.json")
+    snakemake(workdir, "--cores", "2")
     return workdir
 
 
@@ -57,3 +58,48 @@ def test_deleting_superpixels_reruns_only_what_depends_on_them(finished_run):
     assert not {"prepare_dataset", "index_dataset", "train_classifier", "make_cams",
                 "saliency"} & set(jobs)
     assert {"train_regionnet", "train_pixelnet", "seeds_from_cam"} <= set(jobs)
+
+
+def test_comparison_runs_share_what_they_can(tmp_path):
+    write_config(tmp_path, tiny_config())
+    jobs = planned_jobs(snakemake(tmp_path, "-n", "--cores", "2", "results/comparison.json").stdout)
+    # main run: iterations 1-2; no_saliency: its own RegionNet only in iteration 2; direct: none
+    assert jobs["train_regionnet"] == 3
+    # main 2 + direct 1 (iteration 2; iteration 1 is the main run's) + no_saliency 2 + full 1
+    assert jobs["train_pixelnet"] == 6
+    assert jobs["refine_regions"] == 2  # shards of the main run's iteration 1 only
+
+
+def chromium() -> str:
+    """Debian's chromium, installed on first use (the test machine is a Debian one)."""
+    import os
+    import shutil
+    import subprocess
+
+    found = shutil.which("chromium")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+                       check=True, capture_output=True, env=env, timeout=600)
+        found = shutil.which("chromium")
+    if found is None:
+        pytest.skip("chromium is not installed and cannot be installed here")
+    return found
+
+
+def test_report_renders_in_headless_chromium(finished_run, tmp_path):
+    import subprocess
+
+    snakemake(finished_run, "--report", "report.html")
+    report = finished_run / "report.html"
+    assert report.stat().st_size > 100_000
+    proc = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
+         "--dump-dom", report.as_uri()],
+        capture_output=True, text=True, timeout=180)
+    dom = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for name in ("miou_curve.svg", "stage_table.html", "class_iou.svg", "sample0.png", "sample1.png"):
+        assert name in dom, f"{name} not shown in the rendered report"

@@ -25,6 +25,7 @@ def tiny_config(**overrides) -> dict:
     config["superpixels"]["min_size"] = 10
     config["saliency"]["pixels_per_region"] = 40
     config["threads"] = 1
+    config["report_samples"] = 2
     for key, value in overrides.items():
         config[key] = value
     return copy.deepcopy(config)

@@ -1,0 +1,144 @@
+LAST = config["iterations"]
+REPORT_SAMPLES = [] if config["supervision"] == "full" else list(range(config["report_samples"]))
+
+
+def run_metrics(root):
+    last = 1 if PLAN.settings(root).supervision == "full" else LAST
+    return [f"{root}/iter{k}/metrics.json" for k in range(1, last + 1)]
+
+
+def curve_runs(wc):
+    """The main run, plus the comparison runs once results/comparison.json says they ran."""
+    runs = {"this run": run_metrics("results")}
+    if os.path.exists("results/comparison.json"):
+        for root in PLAN.runs:
+            if root != "results":
+                runs[root.rsplit("/", 1)[-1]] = run_metrics(root)
+    return runs
+
+
+rule plot_miou_curve:
+    input:
+        lambda wc: [p for paths in curve_runs(wc).values() for p in paths],
+    output:
+        report(
+            "results/report/miou_curve.svg",
+            caption="../report/miou_curve.rst",
+            category="Results",
+        ),
+    params:
+        runs=curve_runs,
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/plot_miou_curve.log",
+    benchmark:
+        "results/benchmarks/report/plot_miou_curve.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/plot_miou_curve.py"
+
+
+rule stage_table:
+    input:
+        metrics=run_metrics("results"),
+        train_index=index_file("train"),
+        val_index=index_file("val"),
+        saliency="results/saliency_metrics.json",
+    output:
+        report(
+            "results/report/stage_table.html",
+            caption="../report/stage_table.rst",
+            category="Results",
+        ),
+    resources:
+        mem_mb=500,
+        runtime=10,
+    log:
+        "results/logs/report/stage_table.log",
+    benchmark:
+        "results/benchmarks/report/stage_table.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/stage_table.py"
+
+
+rule plot_class_iou:
+    input:
+        run_metrics("results")[-1],
+    output:
+        report(
+            "results/report/class_iou.svg",
+            caption="../report/class_iou.rst",
+            category="Results",
+        ),
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/plot_class_iou.log",
+    benchmark:
+        "results/benchmarks/report/plot_class_iou.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/plot_class_iou.py"
+
+
+def sample_inputs(wc):
+    where = lambda stage, k=1: PLAN.home("results", k, stage)
+    refined = config["saliency_refine"]
+    return {
+        "index": index_file("train"),
+        "cams": shard_files("results/cams/shard{shard}.h5"),
+        "superpixels": shard_files("results/superpixels/shard{shard}.h5"),
+        "saliency": shard_files("results/saliency/shard{shard}.h5"),
+        "seeds": shard_files(f"{where('seeds')}/iter1/seeds/shard{{shard}}.h5"),
+        "regions": shard_files(f"{where('regions')}/iter1/regions/shard{{shard}}.h5"),
+        "refined": shard_files(f"{where('refined')}/iter1/refined/shard{{shard}}.h5") if refined else [],
+        "masks": [
+            path
+            for k in range(1, LAST + 1)
+            for path in shard_files(f"{where('train_masks', k)}/iter{k}/train_masks/shard{{shard}}.h5")
+        ],
+    }
+
+
+rule qualitative_sample:
+    input:
+        unpack(sample_inputs),
+    output:
+        report(
+            "results/report/samples/sample{sample}.png",
+            caption="../report/sample.rst",
+            category="Examples",
+            labels={"sample": "{sample}"},
+        ),
+    wildcard_constraints:
+        sample=r"[0-9]+",
+    params:
+        sample=lambda wc: int(wc.sample),
+        n_samples=len(REPORT_SAMPLES),
+        n_shards=SHARDS["train"],
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/qualitative_sample{sample}.log",
+    benchmark:
+        "results/benchmarks/report/qualitative_sample{sample}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/qualitative_sample.py"
+
+
+REPORT_FILES = [
+    "results/report/miou_curve.svg",
+    "results/report/stage_table.html",
+    "results/report/class_iou.svg",
+    *[f"results/report/samples/sample{i}.png" for i in REPORT_SAMPLES],
+]

@@ -1,0 +1,7 @@
+from mcof.logs import log_to_file
+
+log_to_file(snakemake.log[0])
+
+from mcof.report import plot_class_iou  # noqa: E402
+
+plot_class_iou(snakemake.input[0], snakemake.output[0])

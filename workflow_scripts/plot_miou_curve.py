@@ -1,0 +1,7 @@
+from mcof.logs import log_to_file
+
+log_to_file(snakemake.log[0])
+
+from mcof.report import plot_miou_curves  # noqa: E402
+
+plot_miou_curves(snakemake.params.runs, snakemake.output[0])
