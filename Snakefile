@@ -27,6 +27,7 @@ include: "rules/report.smk"
 rule all:
     input:
         f"results/iter{config['iterations']}/miou.txt",
+        run_artifacts(),
         "results/saliency_metrics.json",
         REPORT_FILES,
     default_target: True

@@ -5,8 +5,8 @@ from snakemake.utils import validate
 
 # The workflow and its jobs import the mcof package from this checkout (in a conda env too).
 sys.path.insert(0, workflow.basedir)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p)
 )
 
 from mcof.config import check_config
@@ -21,6 +21,8 @@ PLAN = Plan(
 )
 SHARDS = {"train": config["shards"]["train"], "val": config["shards"]["val"]}
 TORCH_THREADS = config["threads"]
+LAST = config["iterations"]
+REPORT_SAMPLES = [] if config["supervision"] == "full" else list(range(config["report_samples"]))
 
 
 wildcard_constraints:
@@ -56,3 +58,102 @@ def stage_split(stage):
 
 def classifier_model_if(flag):
     return ["results/classifier/model.pt"] if flag else []
+
+
+def previous_masks(wc):
+    k = int(wc.k) - 1
+    return f"{home(wc, 'train_masks', k)}/iter{k}/train_masks/shard{wc.shard}.h5"
+
+
+def anchor_seeds(wc):
+    if config["seeds"]["multi_class_objects"] != "cam":
+        return []
+    return f"{home(wc, 'seeds', 1)}/iter1/seeds/shard{wc.shard}.h5"
+
+
+def regionnet_seeds(wc):
+    return shard_files(f"{home(wc, 'seeds')}/iter{wc.k}/seeds/shard{{shard}}.h5")
+
+
+def pixelnet_target(wc):
+    return PLAN.pixelnet_target(wc.root, int(wc.k))
+
+
+def pixelnet_labels(wc):
+    target = pixelnet_target(wc)
+    if target.kind == "ground_truth":
+        return []
+    where = home(wc, target.stage, target.iteration)
+    return shard_files(f"{where}/iter{target.iteration}/{target.stage}/shard{{shard}}.h5")
+
+
+def iteration_stage_metrics(wc):
+    k = int(wc.k)
+    return {
+        stage: f"{home(wc, stage)}/iter{k}/{stage}_metrics.json"
+        for stage in PLAN.stages(wc.root, k)
+    }
+
+
+def val_pngs(wc):
+    return f"{home(wc, 'val_masks')}/iter{wc.k}/val_pred"
+
+
+def comparison_metrics(wc):
+    return {root: run_metrics(root) for root in PLAN.runs}
+
+
+def run_metrics(root):
+    last = 1 if PLAN.settings(root).supervision == "full" else LAST
+    return [f"{root}/iter{k}/metrics.json" for k in range(1, last + 1)]
+
+
+def curve_runs(wc):
+    """The main run, plus the comparison runs once results/comparison.json says they ran."""
+    runs = {"this run": run_metrics("results")}
+    if os.path.exists("results/comparison.json"):
+        for root in PLAN.runs:
+            if root != "results":
+                runs[root.rsplit("/", 1)[-1]] = run_metrics(root)
+    return runs
+
+
+def sample_inputs(wc):
+    where = lambda stage, k=1: PLAN.home("results", k, stage)
+    refined = config["saliency_refine"]
+    return {
+        "index": index_file("train"),
+        "cams": shard_files("results/cams/shard{shard}.h5"),
+        "superpixels": shard_files("results/superpixels/shard{shard}.h5"),
+        "saliency": shard_files("results/saliency/shard{shard}.h5"),
+        "seeds": shard_files(f"{where('seeds')}/iter1/seeds/shard{{shard}}.h5"),
+        "regions": shard_files(f"{where('regions')}/iter1/regions/shard{{shard}}.h5"),
+        "refined": shard_files(f"{where('refined')}/iter1/refined/shard{{shard}}.h5") if refined else [],
+        "masks": [
+            path
+            for k in range(1, LAST + 1)
+            for path in shard_files(f"{where('train_masks', k)}/iter{k}/train_masks/shard{{shard}}.h5")
+        ],
+    }
+
+
+def run_artifacts(root="results"):
+    """Every artifact of a run up to the last iteration. Snakemake checks a missing output
+    only for the jobs a target names, so the default target names them all: a deleted
+    artifact is rebuilt, with what depends on it and nothing else."""
+    weak = PLAN.settings(root).supervision == "weak"
+    files = shard_files("results/superpixels/shard{shard}.h5")
+    if weak:
+        files += ["results/classifier/model.pt", *shard_files("results/cams/shard{shard}.h5"),
+                  *shard_files("results/saliency/shard{shard}.h5")]
+    last = LAST if weak else 1
+    for k in range(1, last + 1):
+        for stage in PLAN.stages(root, k):
+            where = PLAN.home(root, k, stage)
+            files += shard_files(f"{where}/iter{k}/{stage}/shard{{shard}}.h5", stage_split(stage))
+            files.append(f"{where}/iter{k}/{stage}_metrics.json")
+            model = {"regions": "regionnet", "train_masks": "pixelnet"}.get(stage)
+            if model:
+                files.append(f"{PLAN.home(root, k, model)}/iter{k}/{model}.pt")
+        files.append(f"{root}/iter{k}/metrics.json")
+    return files

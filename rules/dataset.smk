@@ -19,7 +19,7 @@ rule index_dataset:
     output:
         "results/dataset/{split}.json",
     params:
-        root=dataset_root(),
+        root=lambda wc: dataset_root(),
         list_path=lambda wc: config["dataset"][f"{wc.split}_list"],
         mask_dir=config["dataset"]["mask_dir"],
         classes=config["dataset"]["classes"],

@@ -51,18 +51,6 @@ rule evaluate_stage:
         "../workflow_scripts/evaluate_stage.py"
 
 
-def iteration_stage_metrics(wc):
-    k = int(wc.k)
-    return {
-        stage: f"{home(wc, stage)}/iter{k}/{stage}_metrics.json"
-        for stage in PLAN.stages(wc.root, k)
-    }
-
-
-def val_pngs(wc):
-    return f"{home(wc, 'val_masks')}/iter{wc.k}/val_pred"
-
-
 rule evaluate:
     input:
         unpack(iteration_stage_metrics),
@@ -123,14 +111,6 @@ rule evaluate_saliency:
         "../envs/cpu.yaml"
     script:
         "../workflow_scripts/evaluate_saliency.py"
-
-
-def comparison_metrics(wc):
-    runs = {}
-    for root in PLAN.runs:
-        last = 1 if PLAN.settings(root).supervision == "full" else config["iterations"]
-        runs[root] = [f"{root}/iter{k}/metrics.json" for k in range(1, last + 1)]
-    return runs
 
 
 rule compare_runs:

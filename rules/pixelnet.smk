@@ -1,15 +1,3 @@
-def pixelnet_target(wc):
-    return PLAN.pixelnet_target(wc.root, int(wc.k))
-
-
-def pixelnet_labels(wc):
-    target = pixelnet_target(wc)
-    if target.kind == "ground_truth":
-        return []
-    where = home(wc, target.stage, target.iteration)
-    return shard_files(f"{where}/iter{target.iteration}/{target.stage}/shard{{shard}}.h5")
-
-
 rule train_pixelnet:
     input:
         index=index_file("train"),

@@ -1,7 +1,3 @@
-def regionnet_seeds(wc):
-    return shard_files(f"{home(wc, 'seeds')}/iter{wc.k}/seeds/shard{{shard}}.h5")
-
-
 rule train_regionnet:
     input:
         index=index_file("train"),

@@ -1,22 +1,3 @@
-LAST = config["iterations"]
-REPORT_SAMPLES = [] if config["supervision"] == "full" else list(range(config["report_samples"]))
-
-
-def run_metrics(root):
-    last = 1 if PLAN.settings(root).supervision == "full" else LAST
-    return [f"{root}/iter{k}/metrics.json" for k in range(1, last + 1)]
-
-
-def curve_runs(wc):
-    """The main run, plus the comparison runs once results/comparison.json says they ran."""
-    runs = {"this run": run_metrics("results")}
-    if os.path.exists("results/comparison.json"):
-        for root in PLAN.runs:
-            if root != "results":
-                runs[root.rsplit("/", 1)[-1]] = run_metrics(root)
-    return runs
-
-
 rule plot_miou_curve:
     input:
         lambda wc: [p for paths in curve_runs(wc).values() for p in paths],
@@ -86,25 +67,6 @@ rule plot_class_iou:
         "../envs/cpu.yaml"
     script:
         "../workflow_scripts/plot_class_iou.py"
-
-
-def sample_inputs(wc):
-    where = lambda stage, k=1: PLAN.home("results", k, stage)
-    refined = config["saliency_refine"]
-    return {
-        "index": index_file("train"),
-        "cams": shard_files("results/cams/shard{shard}.h5"),
-        "superpixels": shard_files("results/superpixels/shard{shard}.h5"),
-        "saliency": shard_files("results/saliency/shard{shard}.h5"),
-        "seeds": shard_files(f"{where('seeds')}/iter1/seeds/shard{{shard}}.h5"),
-        "regions": shard_files(f"{where('regions')}/iter1/regions/shard{{shard}}.h5"),
-        "refined": shard_files(f"{where('refined')}/iter1/refined/shard{{shard}}.h5") if refined else [],
-        "masks": [
-            path
-            for k in range(1, LAST + 1)
-            for path in shard_files(f"{where('train_masks', k)}/iter{k}/train_masks/shard{{shard}}.h5")
-        ],
-    }
 
 
 rule qualitative_sample:

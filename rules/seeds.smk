@@ -24,17 +24,6 @@ rule seeds_from_cam:
         "../workflow_scripts/seeds_from_cam.py"
 
 
-def previous_masks(wc):
-    k = int(wc.k) - 1
-    return f"{home(wc, 'train_masks', k)}/iter{k}/train_masks/shard{wc.shard}.h5"
-
-
-def anchor_seeds(wc):
-    if config["seeds"]["multi_class_objects"] != "cam":
-        return []
-    return f"{home(wc, 'seeds', 1)}/iter1/seeds/shard{wc.shard}.h5"
-
-
 rule seeds_from_masks:
     input:
         index=index_file("train"),
