@@ -17,7 +17,10 @@ out="$repo/bench/results/workflow.tsv"
 
 git -C "$repo" archive HEAD | tar -x -C "$work"
 cd "$work"
-seconds() { local t0=$(date +%s.%N); "$@" > "$work/last.log" 2>&1; echo "$(date +%s.%N) - $t0" | bc; }
+seconds() {
+    local t0 t1; t0=$(date +%s.%N); "$@" > "$work/last.log" 2>&1; t1=$(date +%s.%N)
+    "$py" -c "print(round($t1 - $t0, 2))"
+}
 
 full=$(seconds "$smk" --cores 2 results/iter5/miou.txt)
 noop=$(seconds "$smk" --cores 2 results/iter5/miou.txt)
@@ -36,7 +39,7 @@ mkdir "$work/voc"
 from test_voc_scale import fake_voc, voc_config
 w = Path('$work/voc'); fake_voc(w / 'VOC2012'); voc_config(w / 'run', w / 'VOC2012')"
 dry=$(seconds "$smk" -n --cores 8 --resources gpu=2 --directory "$work/voc/run" \
-      --configfile "$work/voc/run/config.yaml" results/iter5/miou.txt)
+      --configfile "$work/voc/run/config.yaml" -- results/iter5/miou.txt)
 n_jobs=$(grep -E "^total" "$work/last.log" | awk '{print $2}')
 
 {

@@ -16,19 +16,21 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--out", required=True, help="directory for the PNG masks")
     predict.add_argument("--overlay", action="store_true", help="also write <name>_overlay.jpg")
     predict.add_argument("--no-flip", action="store_true", help="do not average with the mirrored image")
+    predict.add_argument("--crf", action="store_true", help="refine with a dense CRF (needs pydensecrf2)")
     predict.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     predict.add_argument("images", nargs="+", help="image files")
     args = parser.parse_args(argv)
     log_to_file(None)
 
+    from mcof.crf import CRFUnavailable
     from mcof.data.voc import DatasetError
     from mcof.predict import predict_images
     from mcof.training.checkpoint import CheckpointError
 
     try:
         predict_images(args.checkpoint, args.images, args.out, overlays=args.overlay,
-                       flip=not args.no_flip, device=args.device)
-    except (CheckpointError, DatasetError) as err:
+                       flip=not args.no_flip, device=args.device, crf=args.crf)
+    except (CheckpointError, DatasetError, CRFUnavailable) as err:
         print(f"mcof predict: {err}", file=sys.stderr)
         return 2
     return 0

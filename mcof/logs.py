@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import resource
 import sys
 import traceback
 from pathlib import Path
@@ -11,7 +13,8 @@ from pathlib import Path
 def log_to_file(path: str | Path | None, level: int = logging.INFO) -> None:
     """Send log records to the job's log file and to stderr; uncaught errors go to both too.
 
-    A failed job's log then ends with the error that stopped it.
+    A failed job's log then ends with the error that stopped it, a finished one with its peak
+    memory (Snakemake's benchmark files miss the peak of jobs shorter than its sampling period).
     """
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if path is not None:
@@ -26,3 +29,9 @@ def log_to_file(path: str | Path | None, level: int = logging.INFO) -> None:
             "failed: %s: %s\n%s", kind.__name__, value, "".join(traceback.format_tb(tb)))
 
     sys.excepthook = excepthook
+    atexit.register(log_peak_memory)
+
+
+def log_peak_memory() -> None:
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    logging.getLogger("mcof").info("peak memory %.0f MiB", peak_mib)

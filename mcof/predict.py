@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from mcof.crf import dense_crf
 from mcof.data.palette import colorize
 from mcof.data.transforms import to_float
 from mcof.data.voc import load_image
@@ -32,8 +33,9 @@ def overlay(image: np.ndarray, mask: np.ndarray, alpha: float = 0.5) -> np.ndarr
 
 @torch.no_grad()
 def predict_images(checkpoint: str, images: list[str], out_dir: str, *, overlays: bool = False,
-                   flip: bool = True, device: str = "auto") -> list[Path]:
-    """Write <stem>.png (class ids, VOC palette) and optionally <stem>_overlay.jpg per image."""
+                   flip: bool = True, device: str = "auto", crf: bool = False) -> list[Path]:
+    """Write <stem>.png (class ids, VOC palette) and optionally <stem>_overlay.jpg per image;
+    crf: refine with a dense CRF at DeepLab's settings."""
     dev = choose_device(device)
     model = load_model(checkpoint, "pixelnet").to(dev).eval()
     out = Path(out_dir)
@@ -42,7 +44,10 @@ def predict_images(checkpoint: str, images: list[str], out_dir: str, *, overlays
     for path in map(Path, images):
         image = load_image(path, path.stem)
         logits = predict_logits(model, torch.from_numpy(to_float(image)).to(dev), flip)
-        mask = F.softmax(logits, dim=0).argmax(dim=0).to(torch.uint8).cpu().numpy()
+        probs = F.softmax(logits, dim=0).cpu().numpy()
+        if crf:
+            probs = dense_crf(image, probs)
+        mask = probs.argmax(axis=0).astype(np.uint8)
         target = out / f"{path.stem}.png"
         save_palette_png(mask, target)
         written.append(target)

@@ -22,6 +22,7 @@ PLAN = Plan(
 SHARDS = {"train": config["shards"]["train"], "val": config["shards"]["val"]}
 TORCH_THREADS = config["threads"]
 LAST = config["iterations"]
+CRF = {k: v for k, v in config["crf"].items() if k != "enabled"} if config["crf"]["enabled"] else None
 REPORT_SAMPLES = [] if config["supervision"] == "full" else list(range(config["report_samples"]))
 
 

@@ -42,6 +42,7 @@ rule predict_pixelnet:
         n_shards=lambda wc: SHARDS[wc.split],
         restrict=lambda wc: wc.split == "train",
         flip=config["pixelnet"]["flip_test"],
+        crf=CRF,
         device=config["device"],
     threads: TORCH_THREADS
     resources:

@@ -69,10 +69,11 @@ def pins(lines):
 
 
 def test_conda_envs_agree_with_pyproject():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    wanted = pins(project)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = {name: pins(items) for name, items in project["optional-dependencies"].items()}
+    wanted = pins(project["dependencies"]) | extras["crf"]
     requirements = pins((ROOT / "requirements.txt").read_text().split())
-    assert {k: v for k, v in requirements.items() if k != "pytest"} == wanted
+    assert requirements == wanted | extras["test"]
     snakemake_only = {"snakemake", "snakemake-executor-plugin-slurm",
                       "snakemake-executor-plugin-cluster-generic"}
     for env_file in sorted((ROOT / "envs").glob("*.yaml")):
@@ -83,5 +84,5 @@ def test_conda_envs_agree_with_pyproject():
             assert wanted[name] == pin, f"{env_file.name}: {pin} != {wanted[name]}"
         expected = set(wanted) - snakemake_only
         if env_file.stem == "cpu":
-            expected -= {"torch", "torchvision"}
+            expected -= {"torch", "torchvision", *extras["crf"]}
         assert set(got) == expected, env_file.name

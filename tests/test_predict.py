@@ -28,6 +28,10 @@ def test_predict_writes_palette_masks_and_overlays(tmp_path):
     assert mask.mode == "P" and mask.size == (64, 48)
     assert np.asarray(mask).max() < 4
     assert Image.open(tmp_path / "out" / "a_overlay.jpg").size == (40, 30)
+    proc = run_cli("predict", "--checkpoint", str(tmp_path / "pixelnet.pt"), "--out",
+                   str(tmp_path / "crf"), "--crf", "--device", "cpu", str(tmp_path / "a.jpg"))
+    assert proc.returncode == 0, proc.stderr
+    assert Image.open(tmp_path / "crf" / "a.png").size == (40, 30)
 
 
 def test_predict_errors_are_one_line(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import h5py
 import pytest
 from PIL import Image
 
@@ -14,9 +15,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    """The default target (two iterations, their metrics and the report's figures)."""
+    """The default target (two iterations, their metrics and the report's figures), with the
+    dense CRF on PixelNet's predictions switched on."""
     workdir = tmp_path_factory.mktemp("run")
-    write_config(workdir, tiny_config())
+    config = tiny_config()
+    config["crf"].update(enabled=True, bi_xy_std=20)
+    write_config(workdir, config)
     snakemake(workdir, "--cores", "2")
     return workdir
 
@@ -38,6 +42,8 @@ def test_two_iterations_end_to_end(finished_run):
     assert set(second["val_iou"]) == {"background", "alpha", "beta", "gamma"}
     seeds = json.loads((finished_run / "results/iter1/seeds_metrics.json").read_text())
     assert seeds["n_images"] == 16 and 0 <= seeds["object_precision"] <= 100
+    with h5py.File(finished_run / "results/iter2/val_masks/shard0.h5") as masks:
+        assert json.loads(masks.attrs["params"])["crf"]["bi_xy_std"] == 20
     pngs = sorted((finished_run / "results/iter2").glob("val_pred/*.png"))
     assert len(pngs) == 8
     assert Image.open(pngs[0]).mode == "P"
@@ -103,3 +109,20 @@ def test_report_renders_in_headless_chromium(finished_run, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name in ("miou_curve.svg", "stage_table.html", "class_iou.svg", "sample0.png", "sample1.png"):
         assert name in dom, f"{name} not shown in the rendered report"
+
+
+def test_corrupt_image_fails_with_its_name_and_keeps_finished_artifacts(tmp_path):
+    write_config(tmp_path, tiny_config())
+    snakemake(tmp_path, "--cores", "1", "results/dataset/val.json")
+    train_list = tmp_path / "results/dataset/VOC2012/ImageSets/Segmentation/train.txt"
+    victim = train_list.read_text().split()[3]
+    jpeg = tmp_path / f"results/dataset/VOC2012/JPEGImages/{victim}.jpg"
+    jpeg.write_bytes(jpeg.read_bytes()[:200])
+    val_index = (tmp_path / "results/dataset/val.json").read_bytes()
+
+    proc = snakemake(tmp_path, "--cores", "1", "results/dataset/train.json", check=False)
+    assert proc.returncode != 0
+    log = (tmp_path / "results/logs/index_dataset/train.log").read_text()
+    assert "failed: DatasetError" in log and f"{victim}.jpg" in log
+    assert not (tmp_path / "results/dataset/train.json").exists()
+    assert (tmp_path / "results/dataset/val.json").read_bytes() == val_index

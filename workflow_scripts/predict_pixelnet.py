@@ -15,5 +15,6 @@ predict_pixelnet(
     restrict=p.restrict,
     flip=p.flip,
     device=p.device,
+    crf=p.crf,
     threads=snakemake.threads,
 )

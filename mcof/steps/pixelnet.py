@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from mcof import IGNORE
 from mcof.artifacts import ArtifactReader, ArtifactWriter
+from mcof.crf import CRFSettings, dense_crf
 from mcof.data.transforms import random_scale_crop, to_float
 from mcof.data.voc import DatasetIndex
 from mcof.models.deeplab import BACKBONE_OF, PixelNet, predict_logits
@@ -132,26 +133,30 @@ def train_pixelnet(index_path: str, model_path: str, checkpoint_dir: str, *, tar
 @torch.no_grad()
 def predict_pixelnet(index_path: str, model_path: str, out_path: str, *, stage: str, shard: int,
                      n_shards: int, restrict: bool, flip: bool = True, device: str = "auto",
-                     threads: int = 1) -> None:
+                     threads: int = 1, crf: dict | None = None) -> None:
     """Masks of the shard's images -> mask uint8 [H, W], confidence float16 [H, W].
 
     restrict: only background and the image's labels may be predicted (training images, where
-    the labels are known); off for validation images.
+    the labels are known); off for validation images. crf: dense CRF settings, or None for none.
     """
     set_threads(threads)
     index = DatasetIndex.load(index_path)
     dev = choose_device(device)
     model = load_model(model_path, "pixelnet", n_classes=index.n_classes).to(dev).eval()
+    crf_settings = None if crf is None else CRFSettings(**crf)
     with ArtifactWriter(out_path, stage, {"model": Path(model_path).name, "flip": flip,
-                                         "restrict": restrict}) as out:
+                                         "restrict": restrict, "crf": crf}) as out:
         for image_id in shard_ids(index.ids, shard, n_shards):
-            image = torch.from_numpy(to_float(index.load_image(image_id))).to(dev)
+            pixels = index.load_image(image_id)
+            image = torch.from_numpy(to_float(pixels)).to(dev)
             logits = predict_logits(model, image, flip)
             if restrict:
                 allowed = torch.zeros(index.n_classes, dtype=torch.bool, device=dev)
                 allowed[[0, *index.labels[image_id]]] = True
                 logits = logits.masked_fill(~allowed[:, None, None], float("-inf"))
             probs = F.softmax(logits, dim=0)
+            if crf_settings is not None:
+                probs = torch.from_numpy(dense_crf(pixels, probs.cpu().numpy(), crf_settings))
             confidence, mask = probs.max(dim=0)
             out.write(image_id, mask=mask.to(torch.uint8).cpu().numpy(),
                       confidence=confidence.cpu().numpy().astype(np.float16))

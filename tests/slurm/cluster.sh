@@ -19,6 +19,11 @@ stop() {
         [ -f "$S/pids/$name" ] && kill -9 "$(cat "$S/pids/$name")" 2>/dev/null || true
         rm -f "$S/pids/$name"
     done
+    # A slurm.conf naming a controller that is gone makes every `scontrol` wait 9 s, and the
+    # SLURM executor plugin runs one whenever snakemake starts: take ours out of /etc/slurm.
+    if grep -qs "^ClusterName=mcoftest" /etc/slurm/slurm.conf; then
+        rm -f /etc/slurm/slurm.conf /etc/slurm/gres.conf
+    fi
 }
 
 if [ "$cmd" = stop ]; then
