@@ -80,6 +80,14 @@ def pixelnet_target(wc):
     return PLAN.pixelnet_target(wc.root, int(wc.k))
 
 
+def previous_pixelnet(wc):
+    """Iteration k-1's PixelNet when later iterations continue from it (pixelnet.init_from_previous)."""
+    k = int(wc.k)
+    if not config["pixelnet"]["init_from_previous"] or k == 1 or pixelnet_target(wc).kind == "ground_truth":
+        return []
+    return [f"{home(wc, 'pixelnet', k - 1)}/iter{k - 1}/pixelnet.pt"]
+
+
 def pixelnet_labels(wc):
     target = pixelnet_target(wc)
     if target.kind == "ground_truth":

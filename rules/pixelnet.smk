@@ -4,6 +4,7 @@ rule train_pixelnet:
         labels=pixelnet_labels,
         superpixels=shard_files("results/superpixels/shard{shard}.h5"),
         classifier=classifier_model_if(config["pixelnet"]["init_from_classifier"]),
+        previous=previous_pixelnet,
     output:
         model="{root}/iter{k}/pixelnet.pt",
     params:

@@ -16,6 +16,7 @@ train_pixelnet(
     arch=net["arch"],
     weights=net["weights"],
     classifier_path=snakemake.input.classifier[0] if snakemake.input.classifier else None,
+    previous_path=snakemake.input.previous[0] if snakemake.input.previous else None,
     epochs=net["epochs"],
     batch_size=net["batch_size"],
     lr=net["lr"],

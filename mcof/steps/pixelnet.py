@@ -108,13 +108,18 @@ def train_pixelnet(index_path: str, model_path: str, checkpoint_dir: str, *, tar
                    arch: str, weights: str, classifier_path: str | None, epochs: int, batch_size: int, lr: float,
                    weight_decay: float, crop: int, scale_range: tuple[float, float], seed: int,
                    min_confidence: float = 0.0, device: str = "auto", threads: int = 1, workers: int = 0,
-                   amp: bool = True) -> list[dict]:
-    """Train PixelNet with cross-entropy on the given targets (255 ignored) and save it."""
+                   amp: bool = True, previous_path: str | None = None) -> list[dict]:
+    """Train PixelNet with cross-entropy on the given targets (255 ignored) and save it.
+
+    previous_path: start from this PixelNet (the previous iteration's) instead of the classifier.
+    """
     set_threads(threads)
     index = DatasetIndex.load(index_path)
     torch.manual_seed(seed)
     model = PixelNet(index.n_classes, arch, weights)
-    if classifier_path:
+    if previous_path:
+        model.load_state_dict(load_model(previous_path, "pixelnet", n_classes=index.n_classes).state_dict())
+    elif classifier_path:
         init_backbone_from_classifier(model.features, BACKBONE_OF[arch], classifier_path)
     targets = Targets(target, index, label_paths, label_stage, superpixel_paths, min_confidence)
     schedule = Schedule(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
@@ -123,7 +128,8 @@ def train_pixelnet(index_path: str, model_path: str, checkpoint_dir: str, *, tar
                  "crop": crop, "scale": list(scale_range), "target": target,
                  "min_confidence": min_confidence,
                  "inputs": file_identity(index_path, *label_paths, *superpixel_paths,
-                                         *([classifier_path] if classifier_path else []))}
+                                         *([classifier_path] if classifier_path else []),
+                                         *([previous_path] if previous_path else []))}
     history = fit(model, SegmentationSamples(index, targets, crop, tuple(scale_range)), None,
                   _segmentation_step, model.param_groups(), schedule,
                   EpochCheckpoints(checkpoint_dir, signature), choose_device(device),
