@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import h5py
 import pytest
@@ -74,6 +75,17 @@ def test_comparison_runs_share_what_they_can(tmp_path):
     # main 2 + direct 1 (iteration 2; iteration 1 is the main run's) + no_saliency 2 + full 1
     assert jobs["train_pixelnet"] == 6
     assert jobs["refine_regions"] == 2  # shards of the main run's iteration 1 only
+
+
+def test_later_pixelnets_start_from_the_previous_one(tmp_path):
+    write_config(tmp_path, tiny_config())
+    out = snakemake(tmp_path, "-n", "--cores", "2", "results/comparison.json").stdout
+    jobs = [block for block in out.split("rule ")[1:] if block.startswith("train_pixelnet:")]
+    inputs = {re.search(r"output: (\S+)", job)[1]: re.search(r"input: (.*)", job)[1] for job in jobs}
+    assert "results/iter1/pixelnet.pt" in inputs["results/iter2/pixelnet.pt"]
+    assert "results/iter1/pixelnet.pt" in inputs["results/ablation/direct/iter2/pixelnet.pt"]
+    assert "pixelnet.pt" not in inputs["results/iter1/pixelnet.pt"]
+    assert "pixelnet.pt" not in inputs["results/ablation/full/iter1/pixelnet.pt"]
 
 
 def chromium() -> str:
