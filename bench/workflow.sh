@@ -26,7 +26,7 @@ full=$(seconds "$smk" --cores 2 results/iter5/miou.txt)
 noop=$(seconds "$smk" --cores 2 results/iter5/miou.txt)
 grep -q "Nothing to be done" "$work/last.log"
 
-# Orchestration share: wall time minus the time the jobs themselves ran (their benchmark files).
+# The jobs' own time (their benchmark files), to set beside the wall time.
 jobs=$("$py" - <<'PY'
 import csv, glob
 print(sum(float(next(csv.DictReader(open(p), delimiter="\t"))["s"])

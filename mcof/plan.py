@@ -16,6 +16,7 @@ MAIN_ROOT = "results"
 ABLATION_ROOT = "results/ablation"
 MODES = ("mcof", "direct")
 SUPERVISIONS = ("weak", "full")
+MODEL_STAGES = {"regionnet": "regions", "pixelnet": "train_masks"}  # model file -> stage it makes
 
 
 class PlanError(ValueError):
@@ -103,7 +104,7 @@ class Plan:
 
         stage is a stage name or 'regionnet' / 'pixelnet' for the model files.
         """
-        check = {"regionnet": "regions", "pixelnet": "train_masks"}.get(stage, stage)
+        check = MODEL_STAGES.get(stage, stage)
         if check not in self.stages(root, k):
             raise PlanError(f"{root}: iteration {k} has no {stage}")
         wanted = self.signature(root, k, check)

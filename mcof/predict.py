@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from mcof.crf import dense_crf
+from mcof.crf import CRFSettings, dense_crf
 from mcof.data.palette import colorize
 from mcof.data.transforms import to_float
 from mcof.data.voc import load_image
@@ -32,6 +32,26 @@ def overlay(image: np.ndarray, mask: np.ndarray, alpha: float = 0.5) -> np.ndarr
 
 
 @torch.no_grad()
+def class_probabilities(model, image: np.ndarray, device: torch.device, flip: bool = True,
+                        allowed: list[int] | None = None,
+                        crf: CRFSettings | None = None) -> torch.Tensor:
+    """PixelNet's class probabilities [C, H, W] for one uint8 [H, W, 3] image.
+
+    allowed: the only classes that may be predicted (the others get probability 0);
+    crf: refine with a dense CRF. Shared by the predict_pixelnet rule and `mcof predict`.
+    """
+    logits = predict_logits(model, torch.from_numpy(to_float(image)).to(device), flip)
+    if allowed is not None:
+        keep = torch.zeros(logits.shape[0], dtype=torch.bool, device=logits.device)
+        keep[allowed] = True
+        logits = logits.masked_fill(~keep[:, None, None], float("-inf"))
+    probs = F.softmax(logits, dim=0)
+    if crf is not None:
+        probs = torch.from_numpy(dense_crf(image, probs.cpu().numpy(), crf))
+    return probs
+
+
+@torch.no_grad()
 def predict_images(checkpoint: str, images: list[str], out_dir: str, *, overlays: bool = False,
                    flip: bool = True, device: str = "auto", crf: bool = False) -> list[Path]:
     """Write <stem>.png (class ids, VOC palette) and optionally <stem>_overlay.jpg per image;
@@ -43,11 +63,8 @@ def predict_images(checkpoint: str, images: list[str], out_dir: str, *, overlays
     written = []
     for path in map(Path, images):
         image = load_image(path, path.stem)
-        logits = predict_logits(model, torch.from_numpy(to_float(image)).to(dev), flip)
-        probs = F.softmax(logits, dim=0).cpu().numpy()
-        if crf:
-            probs = dense_crf(image, probs)
-        mask = probs.argmax(axis=0).astype(np.uint8)
+        probs = class_probabilities(model, image, dev, flip, crf=CRFSettings() if crf else None)
+        mask = probs.argmax(dim=0).to(torch.uint8).cpu().numpy()
         target = out / f"{path.stem}.png"
         save_palette_png(mask, target)
         written.append(target)

@@ -10,7 +10,7 @@ os.environ.update(
 )
 
 from mcof.config import check_config
-from mcof.plan import Plan, RunSettings
+from mcof.plan import MODEL_STAGES, Plan, RunSettings
 
 validate(config, "../schemas/config.schema.yaml")
 check_config(config)
@@ -157,12 +157,13 @@ def run_artifacts(root="results"):
                   *shard_files("results/saliency/shard{shard}.h5")]
     last = LAST if weak else 1
     for k in range(1, last + 1):
-        for stage in PLAN.stages(root, k):
+        stages = PLAN.stages(root, k)
+        for stage in stages:
             where = PLAN.home(root, k, stage)
             files += shard_files(f"{where}/iter{k}/{stage}/shard{{shard}}.h5", stage_split(stage))
             files.append(f"{where}/iter{k}/{stage}_metrics.json")
-            model = {"regions": "regionnet", "train_masks": "pixelnet"}.get(stage)
-            if model:
+        for model, stage in MODEL_STAGES.items():
+            if stage in stages:
                 files.append(f"{PLAN.home(root, k, model)}/iter{k}/{model}.pt")
         files.append(f"{root}/iter{k}/metrics.json")
     return files

@@ -12,10 +12,11 @@ import torch.nn.functional as F
 
 from mcof import IGNORE
 from mcof.artifacts import ArtifactReader, ArtifactWriter
-from mcof.crf import CRFSettings, dense_crf
-from mcof.data.transforms import random_scale_crop, to_float
+from mcof.crf import CRFSettings
+from mcof.data.transforms import random_scale_crop
 from mcof.data.voc import DatasetIndex
-from mcof.models.deeplab import BACKBONE_OF, PixelNet, predict_logits
+from mcof.models.deeplab import BACKBONE_OF, PixelNet
+from mcof.predict import class_probabilities
 from mcof.seeds import paint
 from mcof.shards import shard_ids
 from mcof.steps import file_identity
@@ -155,16 +156,9 @@ def predict_pixelnet(index_path: str, model_path: str, out_path: str, *, stage: 
     with ArtifactWriter(out_path, stage, {"model": Path(model_path).name, "flip": flip,
                                          "restrict": restrict, "crf": crf}) as out:
         for image_id in shard_ids(index.ids, shard, n_shards):
-            pixels = index.load_image(image_id)
-            image = torch.from_numpy(to_float(pixels)).to(dev)
-            logits = predict_logits(model, image, flip)
-            if restrict:
-                allowed = torch.zeros(index.n_classes, dtype=torch.bool, device=dev)
-                allowed[[0, *index.labels[image_id]]] = True
-                logits = logits.masked_fill(~allowed[:, None, None], float("-inf"))
-            probs = F.softmax(logits, dim=0)
-            if crf_settings is not None:
-                probs = torch.from_numpy(dense_crf(pixels, probs.cpu().numpy(), crf_settings))
+            allowed = [0, *index.labels[image_id]] if restrict else None
+            probs = class_probabilities(model, index.load_image(image_id), dev, flip, allowed,
+                                        crf_settings)
             confidence, mask = probs.max(dim=0)
             out.write(image_id, mask=mask.to(torch.uint8).cpu().numpy(),
                       confidence=confidence.cpu().numpy().astype(np.float16))
