@@ -15,6 +15,7 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/dataset.smk"
 include: "rules/cam.smk"
+include: "rules/affinity.smk"
 include: "rules/superpixels.smk"
 include: "rules/seeds.smk"
 include: "rules/regionnet.smk"
@@ -26,7 +27,7 @@ include: "rules/report.smk"
 
 rule all:
     input:
-        f"results/iter{config['iterations']}/miou.txt",
+        L.miou(L.MAIN_ROOT, LAST),
         run_artifacts(),
         "results/saliency_metrics.json",
         REPORT_FILES,

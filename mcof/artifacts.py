@@ -1,15 +1,19 @@
 """Per-image arrays in HDF5: the hand-off format between stages.
 
 A file holds one group per image id with the stage's named arrays inside, and root attributes
-recording the stage that wrote it and the parameters that made it. A stage's output may be split
-into shard files; a reader takes any number of them and finds each image in its shard.
+recording the stage that wrote it, the parameters that made it and its image count. A stage's
+output may be split into shard files; a reader takes any number of them and finds each image in
+its shard.
 
-Writes go to a temporary file in the same directory that is renamed into place on success, so a
-killed job never leaves a half file under the final name.
+Writes go through mcof.files.atomic_path, so a killed job never leaves a half file under the
+final name. Every array carries HDF5's Fletcher-32 checksum, verified on each read, so a damaged
+file (truncated, bit-flipped) is an ArtifactError naming the file, the stage and the fix before
+any later stage uses what it holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -18,11 +22,19 @@ from typing import Iterable, Iterator
 import h5py
 import numpy as np
 
+from mcof.files import atomic_path
+
 _COMPRESS_ABOVE_BYTES = 4096
 
 
 class ArtifactError(ValueError):
-    """An artifact file is missing, from the wrong stage, or lacks an image."""
+    """An artifact file is missing, damaged, from the wrong stage, or lacks an image."""
+
+
+def damaged(path: str | Path, stage: str, err: BaseException) -> ArtifactError:
+    return ArtifactError(
+        f"artifact {path} (stage {stage!r}) is damaged ({str(err).splitlines()[0]}); "
+        "delete it and rerun: Snakemake will rebuild it")
 
 
 class ArtifactWriter:
@@ -36,15 +48,17 @@ class ArtifactWriter:
         self.path = Path(path)
         self.stage = stage
         self.params = params or {}
-        self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
         self._file: h5py.File | None = None
         self._count = 0
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> ArtifactWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = h5py.File(self._tmp, "w", locking=False)
-        self._file.attrs["stage"] = self.stage
-        self._file.attrs["params"] = json.dumps(self.params, sort_keys=True, default=str)
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(atomic_path(self.path))
+            self._file = stack.enter_context(h5py.File(tmp, "w", locking=False))
+            self._file.attrs["stage"] = self.stage
+            self._file.attrs["params"] = json.dumps(self.params, sort_keys=True, default=str)
+            self._stack = stack.pop_all()
         return self
 
     def write(self, image_id: str, **arrays: np.ndarray) -> None:
@@ -53,24 +67,26 @@ class ArtifactWriter:
         group = self._file.create_group(image_id)
         for name, value in arrays.items():
             value = np.asarray(value)
-            compress = "lzf" if value.nbytes > _COMPRESS_ABOVE_BYTES and value.ndim else None
-            group.create_dataset(name, data=value, compression=compress)
+            if value.ndim == 0 or value.size == 0:
+                group.create_dataset(name, data=value)
+                continue
+            compress = "lzf" if value.nbytes > _COMPRESS_ABOVE_BYTES else None
+            group.create_dataset(name, data=value, compression=compress, fletcher32=True,
+                                 chunks=value.shape)
         self._count += 1
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self._file.attrs["n_images"] = self._count
-        self._file.close()
+    def __exit__(self, exc_type, exc, tb) -> bool | None:
         if exc_type is None:
-            os.replace(self._tmp, self.path)
-        else:
-            self._tmp.unlink(missing_ok=True)
+            self._file.attrs["n_images"] = self._count
+        # closes the HDF5 file, then renames it into place (or removes it on an error)
+        return self._stack.__exit__(exc_type, exc, tb)
 
 
 class ArtifactReader:
     """Reads the arrays of one stage from one or more shard files.
 
-    Raises ArtifactError naming the file when a file is missing or was written by another stage,
-    and naming the image when no file holds it.
+    Raises ArtifactError naming the file when a file is missing, damaged or was written by
+    another stage, and naming the image when no file holds it.
     """
 
     def __init__(self, paths: str | Path | Iterable[str | Path], stage: str):
@@ -84,19 +100,32 @@ class ArtifactReader:
         self._where: dict[str, h5py.File] = {}
         try:
             for path in self.paths:
-                if not path.is_file():
-                    raise ArtifactError(f"artifact file not found: {path} (stage {stage!r})")
-                handle = h5py.File(path, "r", locking=False)
-                self._files.append(handle)
-                found = handle.attrs.get("stage")
-                if found != stage:
-                    raise ArtifactError(
-                        f"{path} was written by stage {found!r}, but stage {stage!r} was expected")
-                for image_id in handle:
-                    self._where[image_id] = handle
+                self._open(path)
         except BaseException:
             self.close()
             raise
+
+    def _open(self, path: Path) -> None:
+        if not path.is_file():
+            raise ArtifactError(f"artifact file not found: {path} (stage {self.stage!r})")
+        try:
+            handle = h5py.File(path, "r", locking=False)
+        except OSError as err:
+            raise damaged(path, self.stage, err) from err
+        self._files.append(handle)
+        found = handle.attrs.get("stage")
+        if found != self.stage:
+            raise ArtifactError(
+                f"{path} was written by stage {found!r}, but stage {self.stage!r} was expected")
+        try:
+            ids = list(handle)
+            expected = int(handle.attrs["n_images"])
+        except (OSError, KeyError, ValueError) as err:
+            raise damaged(path, self.stage, err) from err
+        if len(ids) != expected:
+            raise damaged(path, self.stage, ValueError(f"{len(ids)} images, {expected} written"))
+        for image_id in ids:
+            self._where[image_id] = handle
 
     @property
     def ids(self) -> list[str]:
@@ -112,12 +141,16 @@ class ArtifactReader:
 
     def _group(self, image_id: str) -> h5py.Group:
         try:
-            return self._where[image_id][image_id]
+            handle = self._where[image_id]
         except KeyError:
             names = ", ".join(str(p) for p in self.paths)
             raise ArtifactError(
                 f"image {image_id} is missing from the {self.stage!r} artifacts ({names})"
             ) from None
+        try:
+            return handle[image_id]
+        except (OSError, KeyError) as err:
+            raise damaged(handle.filename, self.stage, err) from err
 
     def read(self, image_id: str, name: str) -> np.ndarray:
         group = self._group(image_id)
@@ -125,10 +158,13 @@ class ArtifactReader:
             raise ArtifactError(
                 f"image {image_id} in {group.file.filename} has no array {name!r} "
                 f"(has: {', '.join(group)})")
-        return group[name][()]
+        try:
+            return group[name][()]
+        except OSError as err:  # a Fletcher-32 mismatch, a truncated chunk
+            raise damaged(group.file.filename, self.stage, err) from err
 
     def read_all(self, image_id: str) -> dict[str, np.ndarray]:
-        return {name: data[()] for name, data in self._group(image_id).items()}
+        return {name: self.read(image_id, name) for name in self._group(image_id)}
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)
@@ -143,3 +179,33 @@ class ArtifactReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class LazyReaders:
+    """Artifact readers opened on first use in the process that reads.
+
+    A training's data-loading workers are forked from the main process, and an open HDF5 handle
+    cannot cross a fork: each process opens its own. readers = LazyReaders(seeds=(paths, "seeds"));
+    readers.seeds.read(...).
+    """
+
+    def __init__(self, **sources: tuple[list[str], str]):
+        self._sources = {name: (list(paths), stage) for name, (paths, stage) in sources.items()}
+        self._open: dict[str, ArtifactReader] = {}
+        self._pid: int | None = None
+
+    def __getattr__(self, name: str) -> ArtifactReader:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._pid != os.getpid():
+            self._open, self._pid = {}, os.getpid()
+        if name not in self._open:
+            paths, stage = self._sources[name]
+            self._open[name] = ArtifactReader(paths, stage)
+        return self._open[name]
+
+    def __getstate__(self) -> dict:
+        return {"_sources": self._sources, "_open": {}, "_pid": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)

@@ -11,11 +11,10 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mcof.crf import CRFSettings, dense_crf
-from mcof.data.palette import colorize
+from mcof.data.palette import colorize, save_palette_png
 from mcof.data.transforms import to_float
 from mcof.data.voc import load_image
 from mcof.models.deeplab import predict_logits
-from mcof.steps.export import save_palette_png
 from mcof.training.checkpoint import load_model
 from mcof.training.device import choose_device
 

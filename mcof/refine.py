@@ -59,27 +59,39 @@ def integrated_posterior(saliency: np.ndarray, object_prob: np.ndarray, object_m
     return 0.5 * (by_saliency + by_regions)
 
 
+MULTI_CLASS = ("keep", "saliency")
+
+
 def refine_regions(image: np.ndarray, superpixels: np.ndarray, region_labels: np.ndarray,
                    region_scores: np.ndarray, saliency: np.ndarray, image_labels: list[int],
                    threshold: float, keep_object: float | None,
-                   bins_per_channel: int = 8) -> np.ndarray:
+                   bins_per_channel: int = 8, multi_class: str = "keep") -> np.ndarray:
     """Refined superpixel labels uint8 [S] for one image.
 
     image uint8 [H, W, 3]; superpixels int [H, W]; region_labels uint8 [S] and region_scores
-    float [S, K+1] from RegionNet; saliency float [H, W] in [0, 1]. Images with other than one
-    label keep RegionNet's labels. keep_object None: saliency may also remove RegionNet objects.
+    float [S, K+1] from RegionNet; saliency float [H, W] in [0, 1]. keep_object None: saliency
+    may also remove RegionNet objects.
+
+    An image of several classes keeps RegionNet's labels (multi_class 'keep', the paper), or
+    (multi_class 'saliency') is refined as one object, the union of its classes, whose refined
+    regions each take the labelled class RegionNet scores highest there.
     """
-    if len(image_labels) != 1:
+    if multi_class not in MULTI_CLASS:
+        raise ValueError(f"multi_class must be one of {', '.join(MULTI_CLASS)}, got {multi_class!r}")
+    if not image_labels or (len(image_labels) > 1 and multi_class == "keep"):
         return np.asarray(region_labels, dtype=np.uint8).copy()
-    c = image_labels[0]
     scores = np.asarray(region_scores, dtype=np.float64)
-    object_prob = scores[:, c][superpixels]
-    object_mask = (np.asarray(region_labels) == c)[superpixels]
+    classes = np.asarray(image_labels)
+    object_scores = scores[:, classes].sum(axis=1)
+    object_prob = object_scores[superpixels]
+    object_mask = (np.asarray(region_labels) != 0)[superpixels]
     n_bins = bins_per_channel**3
     posterior = integrated_posterior(saliency.astype(np.float64), object_prob, object_mask,
                                      colour_bins(image, bins_per_channel), n_bins)
     per_region = region_means(superpixels, posterior)
-    refined = np.where(per_region >= threshold, c, 0).astype(np.uint8)
+    best = classes[scores[:, classes].argmax(axis=1)].astype(np.uint8)
+    refined = np.where(per_region >= threshold, best, 0).astype(np.uint8)
     if keep_object is not None:
-        refined[scores[:, c] >= keep_object] = c
+        keep = object_scores >= keep_object
+        refined[keep] = best[keep]
     return refined

@@ -13,7 +13,7 @@ from mcof.superpixels import neighbour_max, region_majority, region_means
 
 def seeds_from_cam(superpixels: np.ndarray, adjacency: np.ndarray, cams: np.ndarray,
                    classes: np.ndarray, object_threshold: float, local_max_min: float,
-                   background_threshold: float) -> np.ndarray:
+                   background_threshold: float, keep_every_class: bool = False) -> np.ndarray:
     """Label superpixels from their mean CAM.
 
     superpixels: int32 [H, W] region ids 0..S-1; adjacency: int [E, 2]; cams: float [n, H, W]
@@ -23,7 +23,8 @@ def seeds_from_cam(superpixels: np.ndarray, adjacency: np.ndarray, cams: np.ndar
     or is a local maximum among its neighbours' means and at least local_max_min; several
     candidate classes go to the one with the highest mean. A region is a background seed when
     every labelled class's mean CAM is below background_threshold. The rest is unlabelled (255).
-    An image without labels is all background.
+    An image without labels is all background. keep_every_class: a labelled class with no seed
+    gets the region of its highest mean CAM (see keep_classes).
     """
     n_regions = int(superpixels.max()) + 1
     if len(classes) == 0:
@@ -37,6 +38,8 @@ def seeds_from_cam(superpixels: np.ndarray, adjacency: np.ndarray, cams: np.ndar
     is_object = scored.max(axis=1) >= 0
     seeds[is_object] = np.asarray(classes, dtype=np.uint8)[best[is_object]]
     seeds[~is_object & (means.max(axis=1) < background_threshold)] = 0
+    if keep_every_class:
+        seeds = keep_classes(seeds, [int(c) for c in classes], means)
     return seeds
 
 
@@ -78,6 +81,27 @@ def anchor_objects(seeds: np.ndarray, cam_seeds: np.ndarray) -> np.ndarray:
     return out
 
 
-def paint(superpixels: np.ndarray, region_labels: np.ndarray) -> np.ndarray:
-    """Superpixel labels [S] -> pixel map [H, W] of the same dtype."""
-    return np.asarray(region_labels)[superpixels]
+def keep_classes(seeds: np.ndarray, classes: list[int], region_scores: np.ndarray,
+                 cam_seeds: np.ndarray | None = None) -> np.ndarray:
+    """Every class the image's labels name keeps at least one seed region.
+
+    seeds uint8 [S]; classes: the image's labels; region_scores float [S, len(classes)]: each
+    region's score for each labelled class (its mean CAM, or RegionNet's probability);
+    cam_seeds uint8 [S]: iteration 1's CAM seeds, or None. A labelled class without a seed gets
+    its CAM seeds back, or else the region where its score is highest (preferring regions that
+    are no other class's object seed). Self-training loses the classes it is least sure of
+    first, and the labels say they are there.
+    """
+    out = np.asarray(seeds, dtype=np.uint8).copy()
+    for j, c in enumerate(classes):
+        if (out == c).any():
+            continue
+        if cam_seeds is not None and (cam_seeds == c).any():
+            out[cam_seeds == c] = c
+            continue
+        scores = np.asarray(region_scores[:, j], dtype=np.float64).copy()
+        taken = (out != 0) & (out != IGNORE)
+        if not taken.all():
+            scores[taken] = -np.inf
+        out[int(scores.argmax())] = c
+    return out

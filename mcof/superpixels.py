@@ -20,6 +20,11 @@ def felzenszwalb_superpixels(image: np.ndarray, scale: float, sigma: float,
     return (label(raw, background=-1, connectivity=1) - 1).astype(np.int32)
 
 
+def paint(superpixels: np.ndarray, region_labels: np.ndarray) -> np.ndarray:
+    """Superpixel labels [S] -> pixel map [H, W] of the same dtype."""
+    return np.asarray(region_labels)[superpixels]
+
+
 def region_adjacency(labels: np.ndarray) -> np.ndarray:
     """int32 [E, 2] pairs (i < j) of regions sharing a horizontal or vertical pixel edge."""
     a = np.concatenate([labels[:, :-1].ravel(), labels[:-1, :].ravel()])

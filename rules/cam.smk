@@ -1,11 +1,19 @@
 rule train_classifier:
     input:
-        index=index_file("train"),
+        index=L.index_file("train"),
     output:
-        model="results/classifier/model.pt",
+        model=L.classifier_model(),
     params:
-        checkpoint_dir="results/classifier/checkpoints",
-        net=config["classifier"],
+        checkpoint_dir=L.classifier_checkpoints(),
+        backbone=config["classifier"]["backbone"],
+        weights=config["classifier"]["weights"],
+        output_stride=config["classifier"]["output_stride"],
+        epochs=config["classifier"]["epochs"],
+        batch_size=config["classifier"]["batch_size"],
+        lr=config["classifier"]["lr"],
+        weight_decay=config["classifier"]["weight_decay"],
+        crop=config["classifier"]["crop"],
+        scale=config["classifier"]["scale"],
         seed=config["seed"],
         device=config["device"],
         workers=config["workers"],
@@ -27,10 +35,10 @@ rule train_classifier:
 
 rule make_cams:
     input:
-        index=index_file("train"),
-        model="results/classifier/model.pt",
+        index=L.index_file("train"),
+        model=L.classifier_model(),
     output:
-        "results/cams/shard{shard}.h5",
+        L.shared(L.CAMS),
     params:
         shard=lambda wc: int(wc.shard),
         n_shards=SHARDS["train"],

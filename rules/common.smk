@@ -6,164 +6,243 @@ from snakemake.utils import validate
 # The workflow and its jobs import the mcof package from this checkout (in a conda env too).
 sys.path.insert(0, workflow.basedir)
 os.environ.update(
-    PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p)
+    PYTHONPATH=os.pathsep.join(
+        p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
+    )
 )
 
-from mcof.config import check_config
-from mcof.plan import MODEL_STAGES, Plan, RunSettings
+from mcof import layout as L
+from mcof.config import check_config, dataset_splits, per_iteration
+from mcof.plan import GROUND_TRUTH, Plan, PlanError, RunSettings
+from mcof.steps.dataset import EMBEDDED, dataset_classes
 
 validate(config, "../schemas/config.schema.yaml")
 check_config(config)
 
+DATASET = config["dataset"]
+DATASET_ROOT = (
+    "results/dataset/VOC2012" if DATASET["source"] in EMBEDDED else DATASET["root"]
+)
+MASK_DIR = (
+    os.path.join(DATASET_ROOT, DATASET["mask_dir"]) if DATASET["mask_dir"] else None
+)
+SPLITS = dataset_splits(config)
+SHARDS = {split: config["shards"].get(split, 1) for split in SPLITS}
 PLAN = Plan(
     RunSettings(config["mode"], config["saliency_refine"], config["supervision"]),
     config["comparisons"],
+    SHARDS,
+    eval_splits=tuple(s for s in SPLITS if s != "train") if MASK_DIR else (),
+    crf_labels=config["crf"]["loop"],
+    rw_masks=config["affinity"]["masks"],
 )
-SHARDS = {"train": config["shards"]["train"], "val": config["shards"]["val"]}
+CAM_SOURCE = L.RW_CAMS if config["affinity"]["cams"] else L.CAMS
+"""The CAMs the seeds come from: the classifier's, or spread by the random walk."""
+REPORTED = PLAN.reported_split
 TORCH_THREADS = config["threads"]
 LAST = config["iterations"]
-CRF = {k: v for k, v in config["crf"].items() if k != "enabled"} if config["crf"]["enabled"] else None
-REPORT_SAMPLES = [] if config["supervision"] == "full" else list(range(config["report_samples"]))
+CRF_SETTINGS = {
+    k: v
+    for k, v in config["crf"].items()
+    if k not in ("loop", "final", "label_confidence")
+}
+REPORT_SAMPLES = (
+    [] if config["supervision"] == "full" else list(range(config["report_samples"]))
+)
+CLASSES = dataset_classes(
+    config["dataset"]["source"],
+    config["dataset"]["synthetic"]["n_classes"],
+    config["dataset"]["classes"],
+)
 
 
 wildcard_constraints:
     root=r"results(/ablation/[A-Za-z0-9_]+)?",
     k=r"[1-9][0-9]*",
     shard=r"[0-9]+",
-    split=r"train|val",
+    split="|".join(SPLITS),
 
 
-def dataset_root():
-    if config["dataset"]["source"] == "synthetic":
-        return "results/dataset/VOC2012"
-    return config["dataset"]["voc_root"]
+def reported_split():
+    """The split miou.txt reports; a dataset without masks has none."""
+    if REPORTED is None:
+        raise PlanError(
+            "the dataset has no split with masks to evaluate on (dataset.mask_dir, "
+            "dataset.val_list, dataset.test_list); ask for the pseudo-labels instead"
+        )
+    return REPORTED
 
 
-def index_file(split):
-    return f"results/dataset/{split}.json"
+def shared_files(stage):
+    """Every shard of a stage made once for all runs (cams, superpixels, saliency)."""
+    return [L.shared(stage, s) for s in range(SHARDS["train"])]
 
 
-def shard_files(pattern, split="train", **fmt):
-    """All shard files of a per-shard artifact, e.g. shard_files('results/cams/shard{shard}.h5')."""
-    return [pattern.format(shard=s, **fmt) for s in range(SHARDS[split])]
+def split_shards(pattern, split):
+    """A pattern with {shard} (and other wildcards) expanded over the shards of a split."""
+    return [pattern.replace("{shard}", str(s)) for s in range(SHARDS[split])]
 
 
-def home(wildcards, stage, k=None):
-    """Run directory that produces `stage` of iteration k (default: the wildcard's) for this run."""
-    return PLAN.home(wildcards.root, int(wildcards.k) if k is None else k, stage)
+def iteration(wc):
+    return int(wc.k)
 
 
-def stage_split(stage):
-    return "val" if stage == "val_masks" else "train"
+def for_iteration(section, key):
+    """Param function: a per-iteration setting (mcof.config.per_iteration) for the wildcard's k."""
+    return lambda wc: per_iteration(config[section][key], iteration(wc))
+
+
+def prediction_crf(wc):
+    """The dense CRF on PixelNet's masks: on the training set when it is in the loop (the masks
+    become the next seeds), on val and test when crf.final is set."""
+    on = config["crf"]["loop"] if wc.split == "train" else config["crf"]["final"]
+    return CRF_SETTINGS if on else None
 
 
 def classifier_model_if(flag):
-    return ["results/classifier/model.pt"] if flag else []
+    return [L.classifier_model()] if flag else []
 
 
 def previous_masks(wc):
-    k = int(wc.k) - 1
-    return f"{home(wc, 'train_masks', k)}/iter{k}/train_masks/shard{wc.shard}.h5"
+    return PLAN.artifact(wc.root, iteration(wc) - 1, PLAN.seed_masks(wc.root), wc.shard)
 
 
 def anchor_seeds(wc):
-    if config["seeds"]["multi_class_objects"] != "cam":
+    """Iteration 1's seeds, when later seeds anchor multi-class objects or keep every class."""
+    if config["seeds"]["multi_class_objects"] != "cam" and not config["seeds"]["keep_every_class"]:
         return []
-    return f"{home(wc, 'seeds', 1)}/iter1/seeds/shard{wc.shard}.h5"
+    return PLAN.artifact(wc.root, 1, L.SEEDS, wc.shard)
 
 
-def regionnet_seeds(wc):
-    return shard_files(f"{home(wc, 'seeds')}/iter{wc.k}/seeds/shard{{shard}}.h5")
+def regionnet_init(wc):
+    """The network whose backbone RegionNet k starts from (regionnet.init_from)."""
+    source = config["regionnet"]["init_from"]
+    if source == "pixelnet" and iteration(wc) > 1:
+        return [PLAN.model(wc.root, iteration(wc) - 1, L.PIXELNET)]
+    return [L.classifier_model()] if source != "none" else []
+
+
+def stage_shards(stage, k=None):
+    """Input function: every shard of a stage of the wildcard's run and iteration (or of k)."""
+    return lambda wc: PLAN.artifacts(wc.root, iteration(wc) if k is None else k, stage)
+
+
+def stage_shard(stage, k=None):
+    """Input function: the wildcard's shard of a stage of its run and iteration (or of k)."""
+    return lambda wc: PLAN.artifact(
+        wc.root, iteration(wc) if k is None else k, stage, wc.shard
+    )
 
 
 def pixelnet_target(wc):
-    return PLAN.pixelnet_target(wc.root, int(wc.k))
+    return PLAN.pixelnet_target(wc.root, iteration(wc))
 
 
 def previous_pixelnet(wc):
     """Iteration k-1's PixelNet when later iterations continue from it (pixelnet.init_from_previous)."""
-    k = int(wc.k)
-    if not config["pixelnet"]["init_from_previous"] or k == 1 or pixelnet_target(wc).kind == "ground_truth":
+    k = iteration(wc)
+    if (
+        not config["pixelnet"]["init_from_previous"]
+        or k == 1
+        or pixelnet_target(wc).kind == GROUND_TRUTH
+    ):
         return []
-    return [f"{home(wc, 'pixelnet', k - 1)}/iter{k - 1}/pixelnet.pt"]
+    return [PLAN.model(wc.root, k - 1, L.PIXELNET)]
 
 
 def pixelnet_labels(wc):
     target = pixelnet_target(wc)
-    if target.kind == "ground_truth":
+    if target.kind == GROUND_TRUTH:
         return []
-    where = home(wc, target.stage, target.iteration)
-    return shard_files(f"{where}/iter{target.iteration}/{target.stage}/shard{{shard}}.h5")
+    return PLAN.artifacts(wc.root, target.iteration, target.stage)
 
 
 def iteration_stage_metrics(wc):
-    k = int(wc.k)
-    return {
-        stage: f"{home(wc, stage)}/iter{k}/{stage}_metrics.json"
-        for stage in PLAN.stages(wc.root, k)
-    }
+    k = iteration(wc)
+    return {stage: PLAN.stage_metrics(wc.root, k, stage) for stage in PLAN.scored(wc.root, k)}
 
 
-def val_pngs(wc):
-    return f"{home(wc, 'val_masks')}/iter{wc.k}/val_pred"
+def reported_pngs(wc):
+    split = reported_split()
+    return L.prediction_pngs(
+        PLAN.home(wc.root, iteration(wc), L.mask_stage(split)), wc.k, split
+    )
+
+
+def run_metrics(root):
+    return [
+        L.iteration_metrics(root, k)
+        for k in range(1, PLAN.last_iteration(root, LAST) + 1)
+    ]
 
 
 def comparison_metrics(wc):
     return {root: run_metrics(root) for root in PLAN.runs}
 
 
-def run_metrics(root):
-    last = 1 if PLAN.settings(root).supervision == "full" else LAST
-    return [f"{root}/iter{k}/metrics.json" for k in range(1, last + 1)]
-
-
-def curve_runs(wc):
-    """The main run, plus the comparison runs once results/comparison.json says they ran."""
-    runs = {"this run": run_metrics("results")}
-    if os.path.exists("results/comparison.json"):
+def report_runs():
+    """The runs the report draws: the main one, and the comparison runs when
+    report_comparisons is on (decided by the config alone, never by what is on disk)."""
+    runs = {"this run": run_metrics(L.MAIN_ROOT)}
+    if config["report_comparisons"]:
         for root in PLAN.runs:
-            if root != "results":
+            if root != L.MAIN_ROOT:
                 runs[root.rsplit("/", 1)[-1]] = run_metrics(root)
     return runs
 
 
+def full_supervision_metrics():
+    """The fully supervised run's metrics.json, when the report includes it (for the
+    vanishing-class flags)."""
+    if not config["report_comparisons"]:
+        return []
+    return [
+        run_metrics(root)[0]
+        for root, settings in PLAN.runs.items()
+        if settings.supervision == "full"
+    ][:1]
+
+
 def sample_inputs(wc):
-    where = lambda stage, k=1: PLAN.home("results", k, stage)
-    refined = config["saliency_refine"]
+    main = L.MAIN_ROOT
     return {
-        "index": index_file("train"),
-        "cams": shard_files("results/cams/shard{shard}.h5"),
-        "superpixels": shard_files("results/superpixels/shard{shard}.h5"),
-        "saliency": shard_files("results/saliency/shard{shard}.h5"),
-        "seeds": shard_files(f"{where('seeds')}/iter1/seeds/shard{{shard}}.h5"),
-        "regions": shard_files(f"{where('regions')}/iter1/regions/shard{{shard}}.h5"),
-        "refined": shard_files(f"{where('refined')}/iter1/refined/shard{{shard}}.h5") if refined else [],
+        "index": L.index_file("train"),
+        "cams": shared_files(L.CAMS),
+        "superpixels": shared_files(L.SUPERPIXELS),
+        "saliency": shared_files(L.SALIENCY),
+        "seeds": PLAN.artifacts(main, 1, L.SEEDS),
+        "regions": PLAN.artifacts(main, 1, L.REGIONS),
+        "refined": (
+            PLAN.artifacts(main, 1, L.REFINED) if config["saliency_refine"] else []
+        ),
         "masks": [
             path
             for k in range(1, LAST + 1)
-            for path in shard_files(f"{where('train_masks', k)}/iter{k}/train_masks/shard{{shard}}.h5")
+            for path in PLAN.artifacts(main, k, L.TRAIN_MASKS)
         ],
     }
 
 
-def run_artifacts(root="results"):
+def run_artifacts(root=L.MAIN_ROOT):
     """Every artifact of a run up to the last iteration. Snakemake checks a missing output
     only for the jobs a target names, so the default target names them all: a deleted
     artifact is rebuilt, with what depends on it and nothing else."""
     weak = PLAN.settings(root).supervision == "weak"
-    files = shard_files("results/superpixels/shard{shard}.h5")
+    files = shared_files(L.SUPERPIXELS)
     if weak:
-        files += ["results/classifier/model.pt", *shard_files("results/cams/shard{shard}.h5"),
-                  *shard_files("results/saliency/shard{shard}.h5")]
-    last = LAST if weak else 1
-    for k in range(1, last + 1):
+        files += [
+            L.classifier_model(),
+            *shared_files(L.CAMS),
+            *shared_files(L.SALIENCY),
+        ]
+    for k in range(1, PLAN.last_iteration(root, LAST) + 1):
         stages = PLAN.stages(root, k)
         for stage in stages:
-            where = PLAN.home(root, k, stage)
-            files += shard_files(f"{where}/iter{k}/{stage}/shard{{shard}}.h5", stage_split(stage))
-            files.append(f"{where}/iter{k}/{stage}_metrics.json")
-        for model, stage in MODEL_STAGES.items():
+            files += PLAN.artifacts(root, k, stage)
+        for stage in PLAN.scored(root, k):
+            files.append(PLAN.stage_metrics(root, k, stage))
+        for network, stage in L.MODEL_STAGES.items():
             if stage in stages:
-                files.append(f"{PLAN.home(root, k, model)}/iter{k}/{model}.pt")
-        files.append(f"{root}/iter{k}/metrics.json")
+                files.append(PLAN.model(root, k, network))
+        files.append(L.iteration_metrics(root, k))
     return files

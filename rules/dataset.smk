@@ -2,7 +2,8 @@ rule prepare_dataset:
     output:
         directory("results/dataset/VOC2012"),
     params:
-        spec=config["dataset"]["synthetic"],
+        source=DATASET["source"],
+        spec=DATASET.get(DATASET["source"], {}),
     log:
         "results/logs/prepare_dataset.log",
     benchmark:
@@ -13,19 +14,40 @@ rule prepare_dataset:
         "../workflow_scripts/prepare_dataset.py"
 
 
+def dataset_inputs(wc):
+    """The files an index is made from: the embedded dataset, or the user's lists and labels
+    (declared, so that a changed file reruns what depends on it)."""
+    if DATASET["source"] in EMBEDDED:
+        return ["results/dataset/VOC2012"]
+    files = [dataset_file(DATASET[f"{wc.split}_list"])]
+    if wc.split == "train" and DATASET["labels"]:
+        files.append(dataset_file(DATASET["labels"]))
+    return [f for f in files if f]
+
+
+def dataset_file(path):
+    if not path:
+        return None
+    return path if os.path.isabs(path) else os.path.join(DATASET_ROOT, path)
+
+
 rule index_dataset:
     input:
-        "results/dataset/VOC2012" if config["dataset"]["source"] == "synthetic" else [],
+        dataset_inputs,
     output:
-        "results/dataset/{split}.json",
+        L.index_file("{split}"),
     params:
-        root=lambda wc: dataset_root(),
-        list_path=lambda wc: config["dataset"][f"{wc.split}_list"],
-        mask_dir=config["dataset"]["mask_dir"],
-        classes=config["dataset"]["classes"],
-        n_synthetic_classes=config["dataset"]["synthetic"]["n_classes"],
-        source=config["dataset"]["source"],
-        check_images=config["dataset"]["check_images"],
+        root=DATASET_ROOT,
+        split=lambda wc: wc.split,
+        list_path=lambda wc: DATASET[f"{wc.split}_list"],
+        image_dir=DATASET["image_dir"],
+        mask_dir=DATASET["mask_dir"],
+        labels_from=lambda wc: (
+            None if wc.split != "train" else "file" if DATASET["labels"] else "masks"
+        ),
+        label_file=dataset_file(DATASET["labels"]),
+        classes=CLASSES,
+        check_images=DATASET["check_images"],
     log:
         "results/logs/index_dataset/{split}.log",
     benchmark:

@@ -1,46 +1,25 @@
-EVALUATED = "seeds|regions|refined|train_masks|val_masks"
-
-
-rule evaluate_shard:
-    input:
-        index=lambda wc: index_file(stage_split(wc.stage)),
-        labels="{root}/iter{k}/{stage}/shard{shard}.h5",
-        superpixels=lambda wc: (
-            [] if wc.stage.endswith("masks") else f"results/superpixels/shard{wc.shard}.h5"
-        ),
-    output:
-        "{root}/iter{k}/eval/{stage}/shard{shard}.json",
-    wildcard_constraints:
-        stage=EVALUATED,
-    params:
-        shard=lambda wc: int(wc.shard),
-        n_shards=lambda wc: SHARDS[stage_split(wc.stage)],
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    log:
-        "{root}/logs/iter{k}/evaluate_shard/{stage}_shard{shard}.log",
-    benchmark:
-        "{root}/benchmarks/iter{k}/evaluate_shard/{stage}_shard{shard}.tsv"
-    conda:
-        "../envs/cpu.yaml"
-    script:
-        "../workflow_scripts/evaluate_shard.py"
+EVALUATED = "|".join(L.ITERATION_STAGES)
 
 
 rule evaluate_stage:
     input:
-        index=lambda wc: index_file(stage_split(wc.stage)),
-        shards=lambda wc: shard_files(
-            f"{wc.root}/iter{wc.k}/eval/{wc.stage}/shard{{shard}}.json", stage_split(wc.stage)
+        index=lambda wc: L.index_file(L.split_of(wc.stage)),
+        labels=lambda wc: split_shards(
+            L.artifact(wc.root, wc.k, wc.stage), L.split_of(wc.stage)
+        ),
+        superpixels=lambda wc: (
+            shared_files(L.SUPERPIXELS) if wc.stage in L.REGION_STAGES else []
         ),
     output:
-        "{root}/iter{k}/{stage}_metrics.json",
+        L.stage_metrics(),
     wildcard_constraints:
         stage=EVALUATED,
+    params:
+        stage=lambda wc: wc.stage,
+        mask_dir=MASK_DIR,
     resources:
-        mem_mb=500,
-        runtime=10,
+        mem_mb=2000,
+        runtime=30,
     log:
         "{root}/logs/iter{k}/evaluate_stage/{stage}.log",
     benchmark:
@@ -51,15 +30,41 @@ rule evaluate_stage:
         "../workflow_scripts/evaluate_stage.py"
 
 
+rule evaluate_targets:
+    input:
+        index=L.index_file("train"),
+        labels=pixelnet_labels,
+        superpixels=shared_files(L.SUPERPIXELS),
+    output:
+        L.stage_metrics(stage=L.TARGETS),
+    params:
+        target=lambda wc: pixelnet_target(wc).kind,
+        label_stage=lambda wc: pixelnet_target(wc).stage or "",
+        min_label_confidence=config["pixelnet"]["min_label_confidence"],
+        mask_dir=MASK_DIR,
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    log:
+        "{root}/logs/iter{k}/evaluate_targets.log",
+    benchmark:
+        "{root}/benchmarks/iter{k}/evaluate_targets.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/evaluate_targets.py"
+
+
 rule evaluate:
     input:
         unpack(iteration_stage_metrics),
-        val_pred=val_pngs,
+        pngs=reported_pngs,
     output:
-        metrics="{root}/iter{k}/metrics.json",
-        miou="{root}/iter{k}/miou.txt",
+        metrics=L.iteration_metrics(),
+        miou=L.miou(),
     params:
-        iteration=lambda wc: int(wc.k),
+        iteration=iteration,
+        reported_split=lambda wc: reported_split(),
     resources:
         mem_mb=500,
         runtime=10,
@@ -73,36 +78,17 @@ rule evaluate:
         "../workflow_scripts/evaluate.py"
 
 
-rule evaluate_saliency_shard:
+rule evaluate_saliency:
     input:
-        index=index_file("train"),
-        saliency="results/saliency/shard{shard}.h5",
+        index=L.index_file("train"),
+        saliency=shared_files(L.SALIENCY),
     output:
-        "results/saliency/eval/shard{shard}.json",
+        "results/saliency_metrics.json",
     params:
-        shard=lambda wc: int(wc.shard),
-        n_shards=SHARDS["train"],
+        mask_dir=MASK_DIR,
     resources:
         mem_mb=2000,
         runtime=30,
-    log:
-        "results/logs/evaluate_saliency/shard{shard}.log",
-    benchmark:
-        "results/benchmarks/evaluate_saliency/shard{shard}.tsv"
-    conda:
-        "../envs/cpu.yaml"
-    script:
-        "../workflow_scripts/evaluate_saliency_shard.py"
-
-
-rule evaluate_saliency:
-    input:
-        shard_files("results/saliency/eval/shard{shard}.json"),
-    output:
-        "results/saliency_metrics.json",
-    resources:
-        mem_mb=500,
-        runtime=10,
     log:
         "results/logs/evaluate_saliency.log",
     benchmark:

@@ -1,15 +1,23 @@
 rule train_regionnet:
     input:
-        index=index_file("train"),
-        seeds=regionnet_seeds,
-        superpixels=shard_files("results/superpixels/shard{shard}.h5"),
-        classifier=classifier_model_if(config["regionnet"]["init_from_classifier"]),
+        index=L.index_file("train"),
+        seeds=stage_shards(L.SEEDS),
+        superpixels=shared_files(L.SUPERPIXELS),
+        init=regionnet_init,
     output:
-        model="{root}/iter{k}/regionnet.pt",
+        model=L.model(network=L.REGIONNET),
     params:
-        checkpoint_dir=lambda wc: f"{wc.root}/iter{wc.k}/checkpoints/regionnet",
-        net=config["regionnet"],
-        pooled=lambda wc: config["regionnet"]["pooled_first" if wc.k == "1" else "pooled_later"],
+        checkpoint_dir=lambda wc: L.checkpoints(wc.root, wc.k, L.REGIONNET),
+        backbone=config["regionnet"]["backbone"],
+        weights=config["regionnet"]["weights"],
+        pooled=for_iteration("regionnet", "pooled"),
+        loss_weighting=config["regionnet"]["loss_weighting"],
+        hidden=config["regionnet"]["hidden"],
+        epochs=config["regionnet"]["epochs"],
+        batch_size=config["regionnet"]["batch_size"],
+        lr=config["regionnet"]["lr"],
+        weight_decay=config["regionnet"]["weight_decay"],
+        scale=config["regionnet"]["scale"],
         seed=config["seed"],
         device=config["device"],
         workers=config["workers"],
@@ -31,16 +39,17 @@ rule train_regionnet:
 
 rule infer_regionnet:
     input:
-        index=index_file("train"),
-        model="{root}/iter{k}/regionnet.pt",
-        superpixels="results/superpixels/shard{shard}.h5",
-        seeds=lambda wc: f"{home(wc, 'seeds')}/iter{wc.k}/seeds/shard{wc.shard}.h5",
+        index=L.index_file("train"),
+        model=L.model(network=L.REGIONNET),
+        superpixels=L.shared(L.SUPERPIXELS),
+        seeds=stage_shard(L.SEEDS),
     output:
-        "{root}/iter{k}/regions/shard{shard}.h5",
+        L.artifact(stage=L.REGIONS),
     params:
         shard=lambda wc: int(wc.shard),
         n_shards=SHARDS["train"],
-        seed_override=config["regionnet"]["seed_override"],
+        seed_override=for_iteration("regionnet", "seed_override"),
+        keep_every_class=config["regionnet"]["keep_every_class"],
         device=config["device"],
     threads: TORCH_THREADS
     resources:

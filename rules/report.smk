@@ -1,6 +1,6 @@
 rule plot_miou_curve:
     input:
-        lambda wc: [p for paths in curve_runs(wc).values() for p in paths],
+        [path for paths in report_runs().values() for path in paths],
     output:
         report(
             "results/report/miou_curve.svg",
@@ -8,7 +8,7 @@ rule plot_miou_curve:
             category="Results",
         ),
     params:
-        runs=curve_runs,
+        runs=report_runs(),
     resources:
         mem_mb=1000,
         runtime=10,
@@ -24,10 +24,11 @@ rule plot_miou_curve:
 
 rule stage_table:
     input:
-        metrics=run_metrics("results"),
-        train_index=index_file("train"),
-        val_index=index_file("val"),
+        metrics=run_metrics(L.MAIN_ROOT),
+        train_index=L.index_file("train"),
+        val_index=L.index_file("val"),
         saliency="results/saliency_metrics.json",
+        full=full_supervision_metrics(),
     output:
         report(
             "results/report/stage_table.html",
@@ -47,9 +48,31 @@ rule stage_table:
         "../workflow_scripts/stage_table.py"
 
 
+rule plot_diagnostics:
+    input:
+        metrics=run_metrics(L.MAIN_ROOT),
+    output:
+        report(
+            "results/report/diagnostics.svg",
+            caption="../report/diagnostics.rst",
+            category="Results",
+        ),
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/plot_diagnostics.log",
+    benchmark:
+        "results/benchmarks/report/plot_diagnostics.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/plot_diagnostics.py"
+
+
 rule plot_class_iou:
     input:
-        run_metrics("results")[-1],
+        metrics=run_metrics(L.MAIN_ROOT)[-1],
     output:
         report(
             "results/report/class_iou.svg",
@@ -85,6 +108,7 @@ rule qualitative_sample:
         sample=lambda wc: int(wc.sample),
         n_samples=len(REPORT_SAMPLES),
         n_shards=SHARDS["train"],
+        mask_dir=MASK_DIR,
     resources:
         mem_mb=1000,
         runtime=10,
@@ -102,5 +126,6 @@ REPORT_FILES = [
     "results/report/miou_curve.svg",
     "results/report/stage_table.html",
     "results/report/class_iou.svg",
+    "results/report/diagnostics.svg",
     *[f"results/report/samples/sample{i}.png" for i in REPORT_SAMPLES],
 ]

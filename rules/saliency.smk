@@ -1,8 +1,8 @@
 rule saliency:
     input:
-        index=index_file("train"),
+        index=L.index_file("train"),
     output:
-        "results/saliency/shard{shard}.h5",
+        L.shared(L.SALIENCY),
     params:
         shard=lambda wc: int(wc.shard),
         n_shards=SHARDS["train"],
@@ -25,18 +25,19 @@ rule saliency:
 
 rule refine_regions:
     input:
-        index=index_file("train"),
-        superpixels="results/superpixels/shard{shard}.h5",
-        regions=lambda wc: f"{home(wc, 'regions', 1)}/iter1/regions/shard{wc.shard}.h5",
-        saliency="results/saliency/shard{shard}.h5",
+        index=L.index_file("train"),
+        superpixels=L.shared(L.SUPERPIXELS),
+        regions=stage_shard(L.REGIONS, k=1),
+        saliency=L.shared(L.SALIENCY),
     output:
-        "{root}/iter1/refined/shard{shard}.h5",
+        L.artifact(k=1, stage=L.REFINED),
     params:
         shard=lambda wc: int(wc.shard),
         n_shards=SHARDS["train"],
         threshold=config["refine"]["threshold"],
         keep_object=config["refine"]["keep_object"],
         bins_per_channel=config["refine"]["bins_per_channel"],
+        multi_class=config["refine"]["multi_class"],
     resources:
         mem_mb=2000,
         runtime=60,

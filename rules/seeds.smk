@@ -1,16 +1,18 @@
 rule seeds_from_cam:
     input:
-        index=index_file("train"),
-        cams="results/cams/shard{shard}.h5",
-        superpixels="results/superpixels/shard{shard}.h5",
+        index=L.index_file("train"),
+        cams=L.shared(CAM_SOURCE),
+        superpixels=L.shared(L.SUPERPIXELS),
     output:
-        "{root}/iter1/seeds/shard{shard}.h5",
+        L.artifact(k=1, stage=L.SEEDS),
     params:
         shard=lambda wc: int(wc.shard),
         n_shards=SHARDS["train"],
         object_threshold=config["seeds"]["object_threshold"],
         local_max_min=config["seeds"]["local_max_min"],
         background_threshold=config["seeds"]["background_threshold"],
+        keep_every_class=config["seeds"]["keep_every_class"],
+        cams_stage=CAM_SOURCE,
     resources:
         mem_mb=2000,
         runtime=60,
@@ -26,12 +28,13 @@ rule seeds_from_cam:
 
 rule seeds_from_masks:
     input:
-        index=index_file("train"),
+        index=L.index_file("train"),
         masks=previous_masks,
-        superpixels="results/superpixels/shard{shard}.h5",
+        superpixels=L.shared(L.SUPERPIXELS),
         cam_seeds=anchor_seeds,
+        cams=(L.shared(CAM_SOURCE) if config["seeds"]["keep_every_class"] else []),
     output:
-        "{root}/iter{k}/seeds/shard{shard}.h5",
+        L.artifact(stage=L.SEEDS),
     wildcard_constraints:
         k=r"[2-9]|[1-9][0-9]+",
     params:
@@ -39,6 +42,10 @@ rule seeds_from_masks:
         n_shards=SHARDS["train"],
         min_confidence=config["seeds"]["mask_min_confidence"],
         min_share=config["seeds"]["mask_min_share"],
+        masks_stage=lambda wc: PLAN.seed_masks(wc.root),
+        cams_stage=CAM_SOURCE,
+        anchor_multi_class=config["seeds"]["multi_class_objects"] == "cam",
+        keep_every_class=config["seeds"]["keep_every_class"],
     resources:
         mem_mb=2000,
         runtime=60,

@@ -1,8 +1,8 @@
 rule superpixels:
     input:
-        index=index_file("train"),
+        index=L.index_file("train"),
     output:
-        "results/superpixels/shard{shard}.h5",
+        L.shared(L.SUPERPIXELS),
     params:
         shard=lambda wc: int(wc.shard),
         n_shards=SHARDS["train"],

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from mcof.data.synthetic import SyntheticSpec, class_names, write_synthetic_voc
-from mcof.data.voc import build_index
+from mcof.data.voc import GroundTruth, build_index
 
 TINY = SyntheticSpec(n_train=12, n_val=6, size=48, n_classes=3, seed=3)
 
@@ -18,9 +18,17 @@ def tiny_voc(tmp_path_factory):
     root = tmp_path_factory.mktemp("voc") / "VOC2012"
     write_synthetic_voc(root, TINY)
     names = class_names(TINY.n_classes)
-    train = build_index(root, "train", names, "ImageSets/Segmentation/train.txt")
-    val = build_index(root, "val", names, "ImageSets/Segmentation/val.txt")
+    train = build_index(root, "train", names, "ImageSets/Segmentation/train.txt",
+                        mask_dir="SegmentationClass")
+    val = build_index(root, "val", names, "ImageSets/Segmentation/val.txt", labels_from=None)
     return root, train, val
+
+
+@pytest.fixture(scope="session")
+def tiny_truth(tiny_voc):
+    """The tiny dataset's ground-truth masks (what only evaluation may read)."""
+    root, train, _ = tiny_voc
+    return GroundTruth(str(root / "SegmentationClass"), train.n_classes)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from mcof.config import ConfigError, check_config
+from mcof.config import ConfigError, check_config, dataset_splits
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = str(ROOT / "schemas" / "config.schema.yaml")
@@ -36,13 +36,43 @@ def test_wrong_type_is_named(config):
         validate(config, SCHEMA)
 
 
-def test_missing_voc_root_is_named(config, tmp_path):
+def test_missing_dataset_root_is_named(config, tmp_path):
     config["dataset"]["source"] = "voc"
-    with pytest.raises(ConfigError, match="'dataset.voc_root': must be set"):
+    with pytest.raises(ConfigError, match="'dataset.root': must be set"):
         check_config(config)
-    config["dataset"]["voc_root"] = str(tmp_path / "VOC2012")
-    with pytest.raises(ConfigError, match="'dataset.voc_root': directory not found"):
+    config["dataset"]["root"] = str(tmp_path / "VOC2012")
+    with pytest.raises(ConfigError, match="'dataset.root': directory not found"):
         check_config(config)
+
+
+def test_dataset_keys_that_do_not_fit(config, tmp_path):
+    (tmp_path / "JPEGImages").mkdir()
+    folder = copy.deepcopy(config)
+    folder["dataset"].update(source="folder", root=str(tmp_path), mask_dir=None, labels=None)
+    folder["comparisons"] = {"direct": {"mode": "direct"}}
+    with pytest.raises(ConfigError, match="'dataset.labels': image labels come from a label file"):
+        check_config(folder)
+    folder["dataset"]["labels"] = "labels.csv"
+    with pytest.raises(ConfigError, match="'dataset.labels': label file not found"):
+        check_config(folder)
+    (tmp_path / "labels.csv").write_text("a,alpha\n")
+    folder["dataset"].update(train_list=None, val_list=None, test_list=None)
+    check_config(folder)
+    folder["comparisons"]["upper"] = {"supervision": "full"}
+    with pytest.raises(ConfigError, match="'comparisons.upper': full supervision trains on the masks"):
+        check_config(folder)
+    embedded = copy.deepcopy(config)
+    embedded["dataset"]["labels"] = "labels.csv"
+    with pytest.raises(ConfigError, match="'dataset.labels': the synthetic dataset labels itself"):
+        check_config(embedded)
+
+
+def test_splits_follow_the_lists(config):
+    assert dataset_splits(config) == ("train", "val", "test")
+    config["dataset"]["synthetic"]["n_test"] = 0
+    assert dataset_splits(config) == ("train", "val")
+    config["dataset"].update(source="voc", test_list=None, val_list="val.txt")
+    assert dataset_splits(config) == ("train", "val")
 
 
 def test_cross_key_checks(config, tmp_path):

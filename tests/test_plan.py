@@ -25,13 +25,13 @@ def test_stages_per_iteration(plan):
 
 def test_pixelnet_targets(plan):
     t = plan.pixelnet_target("results", 1)
-    assert (t.kind, t.stage, t.iteration) == ("regions", "refined", 1)
+    assert (t.kind, t.stage, t.iteration) == ("superpixel_labels", "refined", 1)
     t = plan.pixelnet_target("results", 4)
-    assert (t.kind, t.stage, t.iteration) == ("regions", "regions", 4)
+    assert (t.kind, t.stage, t.iteration) == ("superpixel_labels", "regions", 4)
     t = plan.pixelnet_target("results/ablation/no_saliency", 1)
-    assert (t.kind, t.stage) == ("regions", "regions")
+    assert (t.kind, t.stage) == ("superpixel_labels", "regions")
     t = plan.pixelnet_target("results/ablation/direct", 3)
-    assert (t.kind, t.stage, t.iteration) == ("masks", "train_masks", 2)
+    assert (t.kind, t.stage, t.iteration) == ("pixel_masks", "train_masks", 2)
     assert plan.pixelnet_target("results/ablation/full", 1).kind == "ground_truth"
 
 

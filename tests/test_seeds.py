@@ -1,6 +1,6 @@
 import numpy as np
 
-from mcof.seeds import paint, seeds_from_cam, seeds_from_mask
+from mcof.seeds import seeds_from_cam, seeds_from_mask
 
 SP = np.array([[0, 0, 1, 1],
                [0, 0, 1, 1],
@@ -62,8 +62,6 @@ def test_mask_projection_with_confidence():
     assert seeds_from_mask(SP, mask, [1], 2, conf, 0.9, 0.75).tolist() == [255, 1, 1, 1]
 
 
-def test_paint():
-    assert paint(SP, np.array([9, 8, 7, 6]))[3].tolist() == [7, 7, 6, 6]
 
 
 def test_anchor_objects_keeps_background_and_cam_objects_only():

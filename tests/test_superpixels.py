@@ -1,12 +1,16 @@
 import numpy as np
 
-from mcof.superpixels import (felzenszwalb_superpixels, neighbour_max, region_adjacency,
+from mcof.superpixels import (felzenszwalb_superpixels, neighbour_max, paint, region_adjacency,
                               region_majority, region_means, region_sizes)
 
 LABELS = np.array([[0, 0, 1, 1],
                    [0, 2, 2, 1],
                    [3, 3, 2, 1],
                    [3, 3, 3, 3]], np.int32)
+
+
+def test_paint_gives_each_pixel_its_region_label():
+    assert paint(LABELS, np.array([9, 8, 7, 6]))[2].tolist() == [6, 6, 7, 8]
 
 
 def test_adjacency_by_hand():

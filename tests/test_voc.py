@@ -41,7 +41,8 @@ def test_corrupt_jpeg_names_the_file(tiny_voc, tmp_path):
     path = root / "JPEGImages" / f"{victim}.jpg"
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(DatasetError, match=victim) as err:
-        build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt")
+        build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt",
+                    mask_dir="SegmentationClass")
     assert str(path) in str(err.value)
 
 
@@ -50,7 +51,8 @@ def test_missing_mask_names_the_file(tiny_voc, tmp_path):
     victim = tiny_voc[1].ids[0]
     (root / "SegmentationClass" / f"{victim}.png").unlink()
     with pytest.raises(DatasetError, match=f"mask of image {victim}: file not found"):
-        build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt")
+        build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt",
+                    mask_dir="SegmentationClass")
 
 
 def test_wrongly_sized_mask(tiny_voc, tmp_path):
@@ -58,7 +60,8 @@ def test_wrongly_sized_mask(tiny_voc, tmp_path):
     victim = tiny_voc[1].ids[1]
     Image.fromarray(np.zeros((10, 12), np.uint8), mode="L").save(root / "SegmentationClass" / f"{victim}.png")
     with pytest.raises(DatasetError, match=f"{victim}.*12x10 but the image is 48x48"):
-        build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt")
+        build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt",
+                    mask_dir="SegmentationClass")
 
 
 def test_unknown_class_id(tiny_voc, tmp_path):
@@ -68,7 +71,8 @@ def test_unknown_class_id(tiny_voc, tmp_path):
     mask[:4, :4] = 9
     Image.fromarray(mask, mode="L").save(root / "SegmentationClass" / f"{victim}.png")
     with pytest.raises(DatasetError, match=rf"{victim}.*class ids \[9\] outside"):
-        build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt")
+        build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt",
+                    mask_dir="SegmentationClass")
 
 
 def test_empty_list_and_missing_list(tmp_path):
@@ -84,6 +88,7 @@ def test_image_without_labels_is_indexed_and_reported(tiny_voc, tmp_path, caplog
     victim = tiny_voc[1].ids[4]
     Image.fromarray(np.zeros((48, 48), np.uint8), mode="L").save(root / "SegmentationClass" / f"{victim}.png")
     with caplog.at_level(logging.WARNING, logger="mcof"):
-        index = build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt")
+        index = build_index(root, "train", tiny_voc[1].classes, "ImageSets/Segmentation/train.txt",
+                            mask_dir="SegmentationClass")
     assert index.no_label_ids == [victim] and index.labels[victim] == []
     assert victim in caplog.text

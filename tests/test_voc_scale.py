@@ -25,7 +25,7 @@ def voc_config(workdir, voc_root):
             config[key].update(value)
         else:
             config[key] = value
-    config["dataset"]["voc_root"] = str(voc_root)
+    config["dataset"]["root"] = str(voc_root)
     workdir.mkdir()
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
 

@@ -16,11 +16,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    """The default target (two iterations, their metrics and the report's figures), with the
-    dense CRF on PixelNet's predictions switched on."""
+    """The default target (two iterations, the comparison runs, their metrics and the report's
+    figures), with the dense CRF in the loop and on the final predictions."""
     workdir = tmp_path_factory.mktemp("run")
     config = tiny_config()
-    config["crf"].update(enabled=True, bi_xy_std=20)
+    config["crf"].update(loop=True, final=True, bi_xy_std=100)
     write_config(workdir, config)
     snakemake(workdir, "--cores", "2")
     return workdir
@@ -33,23 +33,33 @@ def test_lint_passes(tmp_path):
 
 
 def test_two_iterations_end_to_end(finished_run):
+    """What a broken pipeline would fail: the seeds are partial and precise, RegionNet and
+    PixelNet improve on them, and the final masks beat anything a constant guess reaches."""
     miou = float((finished_run / "results/iter2/miou.txt").read_text())
-    assert 0.0 <= miou <= 100.0
     first = json.loads((finished_run / "results/iter1/metrics.json").read_text())
-    assert set(first["train_miou"]) == {"seeds", "regions", "refined", "train_masks"}
+    assert set(first["train_miou"]) == {"seeds", "regions", "refined", "crf_labels", "targets",
+                                        "train_masks"}
     second = json.loads((finished_run / "results/iter2/metrics.json").read_text())
-    assert set(second["train_miou"]) == {"seeds", "regions", "train_masks"}
-    assert second["val_miou"] == pytest.approx(miou, abs=0.01)
-    assert set(second["val_iou"]) == {"background", "alpha", "beta", "gamma"}
-    seeds = json.loads((finished_run / "results/iter1/seeds_metrics.json").read_text())
-    assert seeds["n_images"] == 16 and 0 <= seeds["object_precision"] <= 100
-    with h5py.File(finished_run / "results/iter2/val_masks/shard0.h5") as masks:
-        assert json.loads(masks.attrs["params"])["crf"]["bi_xy_std"] == 20
-    pngs = sorted((finished_run / "results/iter2").glob("val_pred/*.png"))
+    assert set(second["train_miou"]) == {"seeds", "regions", "crf_labels", "targets", "train_masks"}
+    assert second["reported_split"] == "test" and second["test_miou"] == pytest.approx(miou, abs=0.01)
+    assert set(second["test_iou"]) == {"background", "alpha", "beta", "gamma"}
+    seeds = first["diagnostics"]["seeds"]
+    assert seeds["object_precision"] > seeds["object_recall"]
+    assert first["train_miou"]["regions"] > first["train_miou"]["seeds"]
+    # predicting background everywhere scores background's IoU over four classes
+    background_only = 100 * (1 - first["stages"]["train_masks"]["object_recall"] / 100) / 4
+    assert miou > 25 > background_only
+    with h5py.File(finished_run / "results/iter2/test_masks/shard0.h5") as masks:
+        assert json.loads(masks.attrs["params"])["crf"]["bi_xy_std"] == 100
+    pngs = sorted((finished_run / "results/iter2").glob("test_pred/*.png"))
     assert len(pngs) == 8
     assert Image.open(pngs[0]).mode == "P"
     for rule_log in ("train_classifier.log", "iter1/train_regionnet.log", "iter2/train_pixelnet.log"):
         assert "epoch 2/2" in (finished_run / "results/logs" / rule_log).read_text()
+    comparison = json.loads((finished_run / "results/comparison.json").read_text())["runs"]
+    assert set(comparison) == {"results", "results/ablation/direct",
+                               "results/ablation/no_saliency", "results/ablation/full"}
+    assert list(comparison["results"]["test_miou"]) == ["1", "2"]
 
 
 def test_rerun_does_nothing(finished_run):
@@ -121,6 +131,27 @@ def test_report_renders_in_headless_chromium(finished_run, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name in ("miou_curve.svg", "stage_table.html", "class_iou.svg", "sample0.png", "sample1.png"):
         assert name in dom, f"{name} not shown in the rendered report"
+
+
+def test_weak_chain_runs_without_the_test_masks(tmp_path):
+    """Nothing of the test split is read before evaluation: with its masks gone, every weak
+    stage and PixelNet's test predictions run; the masks are needed for miou.txt only."""
+    write_config(tmp_path, tiny_config(iterations=1))
+    snakemake(tmp_path, "--cores", "1", "results/dataset/test.json")
+    root = tmp_path / "results/dataset/VOC2012"
+    test_ids = (root / "ImageSets/Segmentation/test.txt").read_text().split()
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    for image_id in test_ids:
+        (root / "SegmentationClass" / f"{image_id}.png").rename(hidden / f"{image_id}.png")
+    snakemake(tmp_path, "--cores", "2", "results/iter1/test_masks/shard0.h5",
+              "results/iter1/train_masks_metrics.json", "results/iter1/val_masks_metrics.json")
+    proc = snakemake(tmp_path, "--cores", "1", "results/iter1/miou.txt", check=False)
+    assert proc.returncode != 0 and test_ids[0] in (tmp_path / "results/logs/iter1/evaluate_stage/test_masks.log").read_text()
+    for png in hidden.iterdir():
+        png.rename(root / "SegmentationClass" / png.name)
+    snakemake(tmp_path, "--cores", "1", "results/iter1/miou.txt")
+    assert float((tmp_path / "results/iter1/miou.txt").read_text()) > 0
 
 
 def test_corrupt_image_fails_with_its_name_and_keeps_finished_artifacts(tmp_path):

@@ -17,7 +17,7 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 def tiny_config(**overrides) -> dict:
     """config.yaml shrunk so that two iterations run in about a minute on 2 CPU cores."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    config["dataset"]["synthetic"].update(n_train=16, n_val=8, size=48, n_classes=3)
+    config["dataset"]["synthetic"].update(n_train=16, n_val=8, n_test=8, size=48, n_classes=3)
     config["iterations"] = 2
     config["classifier"].update(epochs=2, batch_size=8, crop=48)
     config["regionnet"].update(epochs=2, batch_size=8)

@@ -4,4 +4,4 @@ log_to_file(snakemake.log[0])
 
 from mcof.steps.evaluate import compare_runs  # noqa: E402
 
-compare_runs(snakemake.params.runs, snakemake.output[0])
+compare_runs(**snakemake.input, out=snakemake.output[0], **snakemake.params)

@@ -4,9 +4,5 @@ log_to_file(snakemake.log[0])
 
 from mcof.steps.evaluate import summarize_iteration  # noqa: E402
 
-summarize_iteration(
-    snakemake.params.iteration,
-    {name: path for name, path in snakemake.input.items() if name != "val_pred"},
-    snakemake.output.metrics,
-    snakemake.output.miou,
-)
+stage_metrics = {name: path for name, path in snakemake.input.items() if name != "pngs"}
+summarize_iteration(stage_metrics, **snakemake.output, **snakemake.params)

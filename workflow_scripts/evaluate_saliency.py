@@ -2,6 +2,6 @@ from mcof.logs import log_to_file
 
 log_to_file(snakemake.log[0])
 
-from mcof.steps.evaluate import summarize_saliency  # noqa: E402
+from mcof.steps.evaluate import evaluate_saliency  # noqa: E402
 
-summarize_saliency(list(snakemake.input), snakemake.output[0])
+evaluate_saliency(**snakemake.input, out=snakemake.output[0], **snakemake.params)

@@ -2,6 +2,6 @@ from mcof.logs import log_to_file
 
 log_to_file(snakemake.log[0])
 
-from mcof.steps.evaluate import summarize_confusions  # noqa: E402
+from mcof.steps.evaluate import evaluate_stage  # noqa: E402
 
-summarize_confusions(snakemake.input.index, list(snakemake.input.shards), snakemake.output[0])
+evaluate_stage(**snakemake.input, out=snakemake.output[0], **snakemake.params)

@@ -1,6 +1,13 @@
-"""PASCAL VOC class names and colour palette."""
+"""PASCAL VOC class names and colour palette, and label maps as palette PNGs."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
+from mcof.files import atomic_path
 
 VOC_CLASSES = (
     "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
@@ -26,3 +33,11 @@ def voc_palette() -> np.ndarray:
 def colorize(mask: np.ndarray) -> np.ndarray:
     """uint8 [H, W] label map -> uint8 [H, W, 3] RGB in the VOC palette."""
     return voc_palette()[mask]
+
+
+def save_palette_png(mask: np.ndarray, path: str | Path) -> None:
+    """uint8 [H, W] class ids -> an 8-bit PNG in the VOC palette (the evaluation servers' format)."""
+    png = Image.fromarray(mask.astype(np.uint8), mode="P")
+    png.putpalette(voc_palette().flatten().tolist())
+    with atomic_path(path) as tmp:
+        png.save(tmp, format="PNG")

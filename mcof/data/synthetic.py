@@ -33,6 +33,7 @@ class SyntheticSpec:
 
     n_train: int = 400
     n_val: int = 150
+    n_test: int = 150
     size: int = 96
     n_classes: int = 6
     max_objects: int = 3
@@ -44,8 +45,8 @@ class SyntheticSpec:
             raise ValueError(f"n_classes must be in 1..{len(CLASS_NAMES)}, got {self.n_classes}")
         if self.size < 32:
             raise ValueError(f"size must be at least 32 pixels, got {self.size}")
-        if self.n_train < 1 or self.n_val < 1:
-            raise ValueError("n_train and n_val must be at least 1")
+        if self.n_train < 1 or self.n_val < 1 or self.n_test < 0:
+            raise ValueError("n_train and n_val must be at least 1, n_test at least 0")
         if self.max_objects < 1:
             raise ValueError("max_objects must be at least 1")
 
@@ -73,7 +74,7 @@ def class_looks(n_classes: int) -> list[ClassLook]:
     return looks
 
 
-def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
     """float32 [size, size] noise in about [-1, 1], smooth over size / cells pixels."""
     grid = rng.uniform(-1, 1, (cells + 1, cells + 1))
     return ndimage.zoom(grid, size / (cells + 1), order=3, mode="nearest")[:size, :size].astype(
@@ -114,8 +115,8 @@ def _body_texture(rng, yy, xx, size) -> np.ndarray:
         period, angle = rng.uniform(5, 10), rng.uniform(0, np.pi)
         return np.sin(2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period)
     if kind == 1:
-        return np.sign(_smooth_noise(rng, size, max(4, size // 8))) * 0.8
-    return _smooth_noise(rng, size, max(4, size // 6))
+        return np.sign(smooth_noise(rng, size, max(4, size // 8))) * 0.8
+    return smooth_noise(rng, size, max(4, size // 6))
 
 
 def _part_pattern(pattern: str, yy, xx, cy, cx, r) -> np.ndarray:
@@ -135,7 +136,7 @@ def _part_pattern(pattern: str, yy, xx, cy, cx, r) -> np.ndarray:
     return np.floor((dx + dy) / cell) % 2 == 0
 
 
-def _boundary_band(mask: np.ndarray) -> np.ndarray:
+def boundary_band(mask: np.ndarray) -> np.ndarray:
     """Object pixels that touch a pixel of another label (4-neighbourhood): VOC's 255 band."""
     band = np.zeros(mask.shape, dtype=bool)
     band[1:] |= mask[1:] != mask[:-1]
@@ -151,9 +152,9 @@ def render_image(rng: np.random.Generator, spec: SyntheticSpec,
     s = spec.size
     yy, xx = np.mgrid[0:s, 0:s].astype(np.float32)
 
-    bg_hue = rng.uniform(0, 1) + 0.05 * _smooth_noise(rng, s, 3)
-    bg_sat = rng.uniform(0.05, 0.3) + 0.05 * _smooth_noise(rng, s, 4)
-    bg_val = rng.uniform(0.35, 0.7) + 0.15 * _smooth_noise(rng, s, 4) + 0.05 * _smooth_noise(rng, s, s // 4)
+    bg_hue = rng.uniform(0, 1) + 0.05 * smooth_noise(rng, s, 3)
+    bg_sat = rng.uniform(0.05, 0.3) + 0.05 * smooth_noise(rng, s, 4)
+    bg_val = rng.uniform(0.35, 0.7) + 0.15 * smooth_noise(rng, s, 4) + 0.05 * smooth_noise(rng, s, s // 4)
     image = _hsv_image(bg_hue, bg_sat, bg_val)
     mask = np.zeros((s, s), dtype=np.uint8)
 
@@ -167,7 +168,7 @@ def render_image(rng: np.random.Generator, spec: SyntheticSpec,
     if rng.random() < 0.35:
         _draw_body(rng, image, yy, xx, s, rng.uniform(), scale=0.55)
 
-    n_objects = 1 + int(rng.choice(spec.max_objects, p=_object_count_probs(spec.max_objects)))
+    n_objects = 1 + int(rng.choice(spec.max_objects, p=object_count_probs(spec.max_objects)))
     heads = []
     for _ in range(n_objects):
         label = int(rng.integers(spec.n_classes))
@@ -189,11 +190,11 @@ def render_image(rng: np.random.Generator, spec: SyntheticSpec,
         mask[head] = label + 1
 
     image = np.clip(image + rng.normal(0, 0.02, image.shape).astype(np.float32), 0, 1)
-    mask[_boundary_band(mask)] = IGNORE
+    mask[boundary_band(mask)] = IGNORE
     return (image * 255 + 0.5).astype(np.uint8), mask
 
 
-def _object_count_probs(max_objects: int) -> np.ndarray:
+def object_count_probs(max_objects: int) -> np.ndarray:
     p = np.array([0.55, 0.3, 0.15, 0.08, 0.04, 0.02][:max_objects] + [0.01] * max(0, max_objects - 6))
     return p / p.sum()
 
@@ -212,26 +213,28 @@ def _draw_body(rng, image, yy, xx, s, hue, scale=1.0):
     return body, (cy, cx, ry, rx, angle)
 
 
-def write_synthetic_voc(root: str | Path, spec: SyntheticSpec) -> dict[str, list[str]]:
-    """Write the dataset under root in VOC 2012 layout; returns the image ids of each split.
+def write_voc_tree(root: Path, counts: dict[str, int], render, prefix: str,
+                   jpeg_quality: int) -> dict[str, list[str]]:
+    """Write render()'s (image, mask) samples under root in VOC 2012 layout, split by split in
+    the order of counts; returns the image ids of each split (a split of 0 images gets no list).
 
-    Deterministic: the same spec writes byte-identical masks and lists.
+    Splits are drawn one after another from the same generator, so adding a later split leaves
+    the earlier ones byte-identical.
     """
-    root = Path(root)
     for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(spec.seed)
-    looks = class_looks(spec.n_classes)
     palette = voc_palette().flatten().tolist()
-    splits = {"train": [], "val": []}
+    splits: dict[str, list[str]] = {}
     index = 0
-    for split, count in (("train", spec.n_train), ("val", spec.n_val)):
+    for split, count in counts.items():
+        if count == 0:
+            continue
+        splits[split] = []
         for _ in range(count):
-            image_id = f"syn_{index:06d}"
+            image_id = f"{prefix}_{index:06d}"
             index += 1
-            image, mask = render_image(rng, spec, looks)
-            Image.fromarray(image).save(root / "JPEGImages" / f"{image_id}.jpg",
-                                        quality=spec.jpeg_quality)
+            image, mask = render()
+            Image.fromarray(image).save(root / "JPEGImages" / f"{image_id}.jpg", quality=jpeg_quality)
             png = Image.fromarray(mask, mode="P")
             png.putpalette(palette)
             png.save(root / "SegmentationClass" / f"{image_id}.png")
@@ -239,3 +242,15 @@ def write_synthetic_voc(root: str | Path, spec: SyntheticSpec) -> dict[str, list
         (root / "ImageSets" / "Segmentation" / f"{split}.txt").write_text(
             "".join(f"{i}\n" for i in splits[split]))
     return splits
+
+
+def write_synthetic_voc(root: str | Path, spec: SyntheticSpec) -> dict[str, list[str]]:
+    """Write the dataset under root in VOC 2012 layout; returns the image ids of each split.
+
+    Deterministic: the same spec writes byte-identical masks and lists.
+    """
+    rng = np.random.default_rng(spec.seed)
+    looks = class_looks(spec.n_classes)
+    counts = {"train": spec.n_train, "val": spec.n_val, "test": spec.n_test}
+    return write_voc_tree(Path(root), counts, lambda: render_image(rng, spec, looks), "syn",
+                          spec.jpeg_quality)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mcof.models.backbones import build_backbone, forward_with_tap
-from mcof.models.deeplab_names import BACKBONE_OF, PIXELNET_ARCHS  # noqa: F401 (re-export)
+from mcof.models import PIXELNET_ARCHS
 
 TINY_STRIDE2_TAP, TINY_STRIDE2_CHANNELS = 6, 32  # ReLU of the tiny backbone's second conv
 

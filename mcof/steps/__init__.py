@@ -1,19 +1,20 @@
 """File-level entry points: one function per workflow rule, looping over images via artifacts.
 
-Each takes plain paths and values (never a Snakemake object or a global config), so a test can
-call it directly and a workflow script only translates.
+Each takes plain paths and values named as the rule names its inputs and params (never a
+Snakemake object or a global config), so a test calls it directly and a workflow script only
+passes `**snakemake.input, **snakemake.params` through.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Sequence
 
 
-def file_identity(*paths: str | Path) -> list[tuple[str, int, int]]:
-    """(name, size, mtime) of input files: a resumed training must see the same inputs."""
-    out = []
-    for path in paths:
-        st = os.stat(path)
-        out.append((Path(path).name, st.st_size, st.st_mtime_ns))
-    return out
+def optional_path(paths: str | Path | Sequence[str] | None) -> str | None:
+    """An input a rule declares only when a switch is on: '' / [] / None -> None, [p] -> p."""
+    if paths is None or isinstance(paths, (str, Path)):
+        return str(paths) if paths else None
+    if len(paths) > 1:
+        raise ValueError(f"expected at most one file, got {list(paths)}")
+    return str(paths[0]) if len(paths) else None

@@ -14,10 +14,10 @@ from mcof.data.transforms import random_scale_crop, to_float
 from mcof.data.voc import DatasetIndex
 from mcof.models.classifier import Classifier, compute_cams
 from mcof.shards import shard_ids
-from mcof.steps import file_identity
-from mcof.training.checkpoint import EpochCheckpoints, load_model, save_model
+from mcof.layout import CAMS, CLASSIFIER
+from mcof.training.checkpoint import load_model
 from mcof.training.device import choose_device, set_threads
-from mcof.training.loop import Schedule, fit
+from mcof.training.loop import Schedule, train_and_save
 
 log = logging.getLogger(__name__)
 
@@ -49,42 +49,38 @@ def _classification_step(model, batch, device):
     return loss, {"correct": correct, "total": len(targets)}
 
 
-def train_classifier(index_path: str, model_path: str, checkpoint_dir: str, *, backbone: str,
-                     weights: str, epochs: int, batch_size: int, lr: float, weight_decay: float,
-                     crop: int | None, scale_range: tuple[float, float], seed: int,
-                     output_stride: int | None = None,
+def train_classifier(index: str, model: str, *, checkpoint_dir: str, backbone: str, weights: str,
+                     output_stride: int | None, epochs: int, batch_size: int, lr: float,
+                     weight_decay: float, crop: int | None, scale: list[float], seed: int,
                      device: str = "auto", threads: int = 1, workers: int = 0,
                      amp: bool = True) -> list[dict]:
     """Train the multi-label classifier (soft-margin BCE over image labels) and save it."""
     set_threads(threads)
-    index = DatasetIndex.load(index_path)
+    dataset = DatasetIndex.load(index)
     torch.manual_seed(seed)
-    model = Classifier(index.n_classes - 1, backbone, weights, output_stride)
+    net = Classifier(dataset.n_classes - 1, backbone, weights, output_stride)
     schedule = Schedule(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                         seed=seed)
-    signature = {"arch": model.arch, "weights": weights, "schedule": schedule.__dict__,
-                 "crop": crop, "scale": list(scale_range), "inputs": file_identity(index_path)}
-    history = fit(model, ClassificationSamples(index, crop, tuple(scale_range)), None,
-                  _classification_step, model.param_groups(), schedule,
-                  EpochCheckpoints(checkpoint_dir, signature), choose_device(device),
-                  workers=workers, amp=amp, desc="classifier")
-    save_model(model_path, model.cpu(), history=history)
-    return history
+    return train_and_save(
+        net, ClassificationSamples(dataset, crop, tuple(scale)), _classification_step,
+        model_path=model, checkpoint_dir=checkpoint_dir, schedule=schedule, inputs=[index],
+        settings={"weights": weights, "crop": crop, "scale": list(scale)}, device=device,
+        workers=workers, amp=amp, desc="classifier")
 
 
 @torch.no_grad()
-def make_cams(index_path: str, model_path: str, out_path: str, *, shard: int, n_shards: int,
+def make_cams(index: str, model: str, out: str, *, shard: int, n_shards: int,
               scales: list[float], flip: bool, device: str = "auto", threads: int = 1) -> None:
     """CAMs of each labelled class of every image in the shard -> cams [n, H, W], classes [n]."""
     set_threads(threads)
-    index = DatasetIndex.load(index_path)
+    dataset = DatasetIndex.load(index)
     dev = choose_device(device)
-    model = load_model(model_path, "classifier", n_classes=index.n_classes - 1).to(dev).eval()
-    params = {"model": Path(model_path).name, "scales": scales, "flip": flip}
-    with ArtifactWriter(out_path, "cams", params) as out:
-        for image_id in shard_ids(index.ids, shard, n_shards):
-            labels = index.labels[image_id]
-            image = torch.from_numpy(to_float(index.load_image(image_id))).to(dev)
-            cams = compute_cams(model, image, [c - 1 for c in labels], tuple(scales), flip)
-            out.write(image_id, cams=cams.cpu().numpy().astype(np.float16),
+    net = load_model(model, CLASSIFIER, n_classes=dataset.n_classes - 1).to(dev).eval()
+    params = {"model": Path(model).name, "scales": list(scales), "flip": flip}
+    with ArtifactWriter(out, CAMS, params) as cams_out:
+        for image_id in shard_ids(dataset.ids, shard, n_shards):
+            labels = dataset.labels[image_id]
+            image = torch.from_numpy(to_float(dataset.load_image(image_id))).to(dev)
+            cams = compute_cams(net, image, [c - 1 for c in labels], tuple(scales), flip)
+            cams_out.write(image_id, cams=cams.cpu().numpy().astype(np.float16),
                       classes=np.asarray(labels, dtype=np.uint8))

@@ -1,122 +1,188 @@
-"""Evaluation rules: per-shard confusion matrices, their summaries, and the iteration report."""
+"""Evaluation rules: per-shard confusion matrices, their summaries, and the iteration report.
+
+Every stage is scored against the ground truth three ways: over all images, over images of one
+class and over images of several classes (by the classes their ground truth holds), because
+what an iteration does to the two kinds differs.
+"""
 
 from __future__ import annotations
 
-import json
+import contextlib
 import math
-from pathlib import Path
 
 import numpy as np
 
 from mcof.artifacts import ArtifactReader
-from mcof.data.voc import DatasetIndex
+from mcof.data.voc import DatasetIndex, GroundTruth
+from mcof.files import read_json, write_json, write_text
+from mcof.layout import PIXEL_STAGES, REGION_STAGES, SALIENCY, SUPERPIXELS, TARGETS, TRAIN_MASKS
 from mcof.metrics import ConfusionMatrix, SaliencyScores
-from mcof.seeds import paint
-from mcof.shards import shard_ids
+from mcof.superpixels import paint
 
-REGION_STAGES = ("seeds", "regions", "refined")
-MASK_STAGES = ("train_masks", "val_masks")
+IMAGE_GROUPS = ("single_class", "multi_class")
 
 
-def _write_json(path: str, data: dict) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(data, indent=1, allow_nan=True) + "\n")
+class GroupedConfusion:
+    """Confusion matrices of all images and of single- and multi-class images apart."""
+
+    def __init__(self, n_classes: int):
+        self.all = ConfusionMatrix(n_classes)
+        self.groups = {name: ConfusionMatrix(n_classes) for name in IMAGE_GROUPS}
+        self.counts = {name: 0 for name in IMAGE_GROUPS}
+
+    def add(self, gt: np.ndarray, pred: np.ndarray) -> None:
+        n_present = len([v for v in np.unique(gt) if v not in (0, 255)])
+        group = "multi_class" if n_present > 1 else "single_class"
+        self.all.add(gt, pred)
+        self.groups[group].add(gt, pred)
+        self.counts[group] += 1
+
+    def summary(self, stage: str, split: str, classes: list[str]) -> dict:
+        """mIoU and per-class IoU in percent, object and background precision, recall and
+        coverage (labelled_fraction), over all images and per image group, and the matrix."""
+        return {"stage": stage, "split": split, "n_images": sum(self.counts.values()),
+                **_scores(self.all, classes),
+                "groups": {name: {"n_images": self.counts[name],
+                                  **{k: v for k, v in _scores(self.groups[name], classes).items()
+                                     if k != "confusion"}}
+                           for name in IMAGE_GROUPS}}
 
 
-def shard_confusion(index_path: str, labels_path: str, stage: str, out_path: str, *, shard: int,
-                    n_shards: int, superpixels_path: str | None = None) -> None:
-    """Confusion matrix of one stage's labels against the ground truth on one shard.
+def _scores(confusion: ConfusionMatrix, classes: list[str]) -> dict:
+    summary = confusion.summary(classes)
+    summary.update({k: 100.0 * v for k, v in confusion.seed_scores().items()})
+    return summary
+
+
+def no_masks(out: str, stage: str, split: str) -> dict:
+    """What a stage's metrics say on a dataset without ground truth: that there is none."""
+    summary = {"stage": stage, "split": split, "no_masks": True}
+    write_json(out, summary)
+    return summary
+
+
+def evaluate_stage(index: str, labels: list[str], out: str, *, stage: str, mask_dir: str | None,
+                   superpixels: list[str] = ()) -> dict:
+    """Scores of one stage's labels against the ground truth (see GroupedConfusion.summary).
 
     Superpixel-label stages (seeds, regions, refined) are painted onto the superpixels first.
     """
-    if stage not in REGION_STAGES + MASK_STAGES:
+    if stage not in REGION_STAGES + PIXEL_STAGES:
         raise ValueError(f"cannot evaluate stage {stage!r}")
-    index = DatasetIndex.load(index_path)
-    confusion = ConfusionMatrix(index.n_classes)
-    ids = shard_ids(index.ids, shard, n_shards)
-    with ArtifactReader(labels_path, stage) as labels:
-        sps = ArtifactReader(superpixels_path, "superpixels") if stage in REGION_STAGES else None
-        try:
-            for image_id in ids:
-                if sps is None:
-                    pred = labels.read(image_id, "mask")
-                else:
-                    pred = paint(sps.read(image_id, "labels").astype(np.int64),
-                                 labels.read(image_id, "labels"))
-                confusion.add(index.load_mask(image_id), pred)
-        finally:
-            if sps is not None:
-                sps.close()
-    _write_json(out_path, {"stage": stage, "n_images": len(ids), "confusion": confusion.matrix.tolist()})
-
-
-def summarize_confusions(index_path: str, confusion_paths: list[str], out_path: str) -> dict:
-    """Sum the shards' matrices -> mIoU and per-class IoU in percent (+ seed precision/recall)."""
-    index = DatasetIndex.load(index_path)
-    total, n_images, stage = ConfusionMatrix(index.n_classes), 0, None
-    for path in confusion_paths:
-        part = json.loads(Path(path).read_text())
-        stage = part["stage"]
-        total.merge(ConfusionMatrix(index.n_classes, np.asarray(part["confusion"])))
-        n_images += part["n_images"]
-    summary = {"stage": stage, "split": index.split, "n_images": n_images,
-               **total.summary(index.classes)}
-    summary.update({k: 100.0 * v for k, v in total.seed_scores().items()})
-    _write_json(out_path, summary)
+    dataset = DatasetIndex.load(index)
+    if mask_dir is None:
+        return no_masks(out, stage, dataset.split)
+    truth = GroundTruth(mask_dir, dataset.n_classes)
+    confusion = GroupedConfusion(dataset.n_classes)
+    with contextlib.ExitStack() as stack:
+        predictions = stack.enter_context(ArtifactReader(labels, stage))
+        sps = None
+        if stage in REGION_STAGES:
+            sps = stack.enter_context(ArtifactReader(superpixels, SUPERPIXELS))
+        for image_id in dataset.ids:
+            if sps is None:
+                pred = predictions.read(image_id, "mask")
+            else:
+                pred = paint(sps.read(image_id, "labels").astype(np.int64),
+                             predictions.read(image_id, "labels"))
+            confusion.add(truth.load(image_id), pred)
+    summary = confusion.summary(stage, dataset.split, dataset.classes)
+    write_json(out, summary)
     return summary
 
 
-def shard_saliency_scores(index_path: str, saliency_path: str, out_path: str, *, shard: int,
-                          n_shards: int) -> None:
-    index = DatasetIndex.load(index_path)
+def evaluate_targets(index: str, labels: list[str], superpixels: list[str], out: str, *,
+                     target: str, label_stage: str, min_label_confidence: float,
+                     mask_dir: str | None) -> dict:
+    """Scores of what PixelNet is trained on (pixels it ignores count as unlabelled)."""
+    from mcof.steps.pixelnet import Targets
+
+    dataset = DatasetIndex.load(index)
+    if mask_dir is None:
+        return no_masks(out, TARGETS, dataset.split)
+    truth = GroundTruth(mask_dir, dataset.n_classes)
+    targets = Targets(target, dataset, labels, label_stage, superpixels, min_label_confidence,
+                      mask_dir=mask_dir)
+    confusion = GroupedConfusion(dataset.n_classes)
+    for image_id in dataset.ids:
+        if dataset.labels[image_id]:
+            confusion.add(truth.load(image_id), targets(image_id))
+    summary = confusion.summary(TARGETS, dataset.split, dataset.classes)
+    write_json(out, summary)
+    return summary
+
+
+def evaluate_saliency(index: str, saliency: list[str], out: str, *, mask_dir: str | None) -> dict:
+    """F-measures and MAE of the saliency maps against the ground-truth foreground."""
+    dataset = DatasetIndex.load(index)
+    if mask_dir is None:
+        return no_masks(out, SALIENCY, dataset.split)
+    truth = GroundTruth(mask_dir, dataset.n_classes)
     scores = SaliencyScores()
-    with ArtifactReader(saliency_path, "saliency") as saliency:
-        for image_id in shard_ids(index.ids, shard, n_shards):
-            scores.add(saliency.read(image_id, "saliency").astype(np.float32),
-                       index.load_mask(image_id))
-    _write_json(out_path, scores.state())
-
-
-def summarize_saliency(score_paths: list[str], out_path: str) -> dict:
-    total = SaliencyScores()
-    for path in score_paths:
-        total.merge(SaliencyScores.from_state(json.loads(Path(path).read_text())))
-    summary = total.summary()
-    _write_json(out_path, summary)
+    with ArtifactReader(saliency, SALIENCY) as maps:
+        for image_id in dataset.ids:
+            scores.add(maps.read(image_id, "saliency").astype(np.float32), truth.load(image_id))
+    summary = scores.summary()
+    write_json(out, summary)
     return summary
 
 
-def summarize_iteration(iteration: int, stage_metrics: dict[str, str], out_metrics: str,
-                        out_miou: str) -> dict:
-    """metrics.json (the paper's Table 3 for this run: train mIoU per stage, val mIoU and
-    per-class IoU) and miou.txt (one number: val mIoU in percent)."""
-    stages = {name: json.loads(Path(path).read_text()) for name, path in stage_metrics.items()}
-    val = stages["val_masks"]
+DIAGNOSTICS = ("object_precision", "object_recall", "background_precision", "labelled_fraction",
+               "miou")
+"""The per-stage scores that explain an iteration (coverage is labelled_fraction)."""
+
+
+def summarize_iteration(stage_metrics: dict[str, str], metrics: str, miou: str, *,
+                        iteration: int, reported_split: str) -> dict:
+    """metrics.json and miou.txt of one iteration of one run.
+
+    metrics.json: train mIoU of every training-set stage (the paper's Table 3), mIoU and class
+    IoU of every evaluation split, the diagnostics of every training-set stage (all images,
+    single- and multi-class images) and the train - val gap of PixelNet. miou.txt: one number,
+    the mIoU (%) on the reported split (test where the dataset has one).
+    """
+    stages = {name: read_json(path) for name, path in stage_metrics.items()}
+    evaluated = {s["split"]: s for s in stages.values() if s["split"] != "train"}
+    train_stages = {name: s for name, s in stages.items() if s["split"] == "train"}
     report = {
         "iteration": iteration,
-        "val_miou": val["miou"],
-        "val_iou": val["iou"],
-        "train_miou": {name: s["miou"] for name, s in stages.items() if name != "val_masks"},
+        "reported_split": reported_split,
+        "miou": evaluated[reported_split]["miou"],
+        **{f"{split}_miou": s["miou"] for split, s in evaluated.items()},
+        **{f"{split}_iou": s["iou"] for split, s in evaluated.items()},
+        "train_miou": {name: s["miou"] for name, s in train_stages.items()},
+        "train_iou": {name: s["iou"] for name, s in train_stages.items()},
+        "diagnostics": {
+            name: {**{k: s[k] for k in DIAGNOSTICS},
+                   **{group: {k: g[k] for k in ("n_images", *DIAGNOSTICS)}
+                      for group, g in s["groups"].items()}}
+            for name, s in train_stages.items()},
         "stages": {name: {k: v for k, v in s.items() if k != "confusion"} for name, s in stages.items()},
     }
-    _write_json(out_metrics, report)
-    miou = val["miou"]
-    Path(out_miou).write_text(("nan" if math.isnan(miou) else f"{miou:.2f}") + "\n")
+    if TRAIN_MASKS in stages and "val" in evaluated:
+        report["train_val_gap"] = stages[TRAIN_MASKS]["miou"] - evaluated["val"]["miou"]
+    write_json(metrics, report)
+    value = report["miou"]
+    write_text(miou, ("nan" if math.isnan(value) else f"{value:.2f}") + "\n")
     return report
 
 
-def compare_runs(runs: dict[str, list[str]], out_path: str) -> dict:
-    """Val mIoU per iteration of every run, and each run's last iteration against the first.
+def compare_runs(out: str, *, runs: dict[str, list[str]]) -> dict:
+    """mIoU per iteration of every run on every evaluation split (reported split first).
 
     runs: run directory -> its metrics.json files, iteration 1 first.
     """
     table = {}
     for root, paths in runs.items():
-        metrics = [json.loads(Path(p).read_text()) for p in paths]
+        metrics = [read_json(p) for p in paths]
+        split = metrics[0]["reported_split"]
+        splits = [split, *sorted({k[:-5] for k in metrics[0] if k.endswith("_miou")
+                                  and k != "train_miou" and k[:-5] != split})]
         table[root] = {
-            "val_miou": {m["iteration"]: m["val_miou"] for m in metrics},
+            "reported_split": split,
+            **{f"{s}_miou": {m["iteration"]: m[f"{s}_miou"] for m in metrics} for s in splits},
             "train_miou": {m["iteration"]: m["train_miou"] for m in metrics},
-            "last_val_miou": metrics[-1]["val_miou"],
+            "last_miou": metrics[-1]["miou"],
         }
-    _write_json(out_path, {"runs": table})
+    write_json(out, {"runs": table})
     return table

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,66 +10,66 @@ import torch
 import torch.nn.functional as F
 
 from mcof import IGNORE
-from mcof.artifacts import ArtifactReader, ArtifactWriter
+from mcof.artifacts import ArtifactWriter, LazyReaders
 from mcof.crf import CRFSettings
 from mcof.data.transforms import random_scale_crop
-from mcof.data.voc import DatasetIndex
-from mcof.models.deeplab import BACKBONE_OF, PixelNet
+from mcof.data.voc import DatasetIndex, GroundTruth
+from mcof.layout import PIXELNET, REGIONS, SUPERPIXELS
+from mcof.models import BACKBONE_OF
+from mcof.models.deeplab import PixelNet
+from mcof.plan import GROUND_TRUTH, PIXEL_MASKS, SUPERPIXEL_LABELS, TARGET_KINDS
 from mcof.predict import class_probabilities
-from mcof.seeds import paint
 from mcof.shards import shard_ids
-from mcof.steps import file_identity
-from mcof.training.checkpoint import (EpochCheckpoints, init_backbone_from_classifier, load_model,
-                                      save_model)
+from mcof.steps import optional_path
+from mcof.superpixels import paint
+from mcof.training.checkpoint import init_backbone, load_model
 from mcof.training.device import choose_device, set_threads
-from mcof.training.loop import Schedule, fit
+from mcof.training.loop import Schedule, train_and_save
 
 log = logging.getLogger(__name__)
-
-TARGETS = ("regions", "masks", "ground_truth")
-
 
 class Targets:
     """Training masks for PixelNet: uint8 [H, W], 255 = not trained on.
 
-    kind 'regions': superpixel labels (stage label_stage) painted onto the superpixels;
-    'masks': pixel masks of a previous PixelNet (stage train_masks); 'ground_truth': the
-    dataset's own masks (the fully supervised upper bound). With min_confidence, regions
-    (RegionNet's) and pixels (PixelNet's) predicted less confidently are not trained on.
+    kind superpixel_labels: a region stage's labels (label_stage: regions or refined) painted
+    onto the superpixels; pixel_masks: a previous PixelNet's masks (train_masks);
+    ground_truth: the dataset's own masks (the fully supervised upper bound). With
+    min_confidence, regions (RegionNet's) and pixels (PixelNet's) predicted less confidently are
+    not trained on.
     """
 
     def __init__(self, kind: str, index: DatasetIndex, label_paths: list[str] = (),
                  label_stage: str = "", superpixel_paths: list[str] = (),
-                 min_confidence: float = 0.0):
-        if kind not in TARGETS:
-            raise ValueError(f"unknown PixelNet target {kind!r}; choose one of {', '.join(TARGETS)}")
+                 min_confidence: float = 0.0, mask_dir: str | None = None):
+        if kind not in TARGET_KINDS:
+            raise ValueError(f"unknown PixelNet target {kind!r}; choose one of {', '.join(TARGET_KINDS)}")
         self.kind, self.index = kind, index
-        self.label_paths, self.label_stage = list(label_paths), label_stage
-        self.superpixel_paths = list(superpixel_paths)
+        self.label_stage = label_stage
         self.min_confidence = min_confidence
-        self._readers, self._pid = None, None
-
-    def _open(self):
-        if self._pid != os.getpid():
-            labels = ArtifactReader(self.label_paths, self.label_stage) if self.label_paths else None
-            sps = ArtifactReader(self.superpixel_paths, "superpixels") if self.kind == "regions" else None
-            self._readers, self._pid = (labels, sps), os.getpid()
-        return self._readers
+        sources = {}
+        if kind != GROUND_TRUTH:
+            sources["labels"] = (label_paths, label_stage)
+        if kind == SUPERPIXEL_LABELS:
+            sources["superpixels"] = (superpixel_paths, SUPERPIXELS)
+        self.readers = LazyReaders(**sources)
+        if kind == GROUND_TRUTH and not mask_dir:
+            raise ValueError("PixelNet on the ground truth needs the masks' directory")
+        self.truth = GroundTruth(mask_dir, index.n_classes) if kind == GROUND_TRUTH else None
 
     def __call__(self, image_id: str) -> np.ndarray:
-        if self.kind == "ground_truth":
-            return self.index.load_mask(image_id)
-        labels, sps = self._open()
-        if self.kind == "masks":
+        if self.truth is not None:
+            return self.truth.load(image_id)
+        labels = self.readers.labels
+        if self.kind == PIXEL_MASKS:
             mask = labels.read(image_id, "mask")
             if self.min_confidence > 0:
                 mask = np.where(labels.read(image_id, "confidence") >= self.min_confidence, mask, IGNORE)
             return mask
         region_labels = labels.read(image_id, "labels")
-        if self.min_confidence > 0 and self.label_stage == "regions":
+        if self.min_confidence > 0 and self.label_stage == REGIONS:
             region_labels = np.where(labels.read(image_id, "confidence") >= self.min_confidence,
                                      region_labels, IGNORE).astype(np.uint8)
-        return paint(sps.read(image_id, "labels").astype(np.int64), region_labels)
+        return paint(self.readers.superpixels.read(image_id, "labels").astype(np.int64), region_labels)
 
 
 class SegmentationSamples:
@@ -104,43 +103,42 @@ def _segmentation_step(model, batch, device):
     return loss, {"correct": correct, "total": int(labelled.sum())}
 
 
-def train_pixelnet(index_path: str, model_path: str, checkpoint_dir: str, *, target: str,
-                   label_paths: list[str], label_stage: str, superpixel_paths: list[str],
-                   arch: str, weights: str, classifier_path: str | None, epochs: int, batch_size: int, lr: float,
-                   weight_decay: float, crop: int, scale_range: tuple[float, float], seed: int,
-                   min_confidence: float = 0.0, device: str = "auto", threads: int = 1, workers: int = 0,
-                   amp: bool = True, previous_path: str | None = None) -> list[dict]:
+def train_pixelnet(index: str, labels: list[str], superpixels: list[str], model: str, *,
+                   classifier: str | list[str] | None, previous: str | list[str] | None,
+                   checkpoint_dir: str, target: str, label_stage: str, arch: str, weights: str,
+                   epochs: int, batch_size: int, lr: float, weight_decay: float, crop: int,
+                   scale: list[float], min_label_confidence: float, seed: int,
+                   mask_dir: str | None = None, device: str = "auto", threads: int = 1,
+                   workers: int = 0, amp: bool = True) -> list[dict]:
     """Train PixelNet with cross-entropy on the given targets (255 ignored) and save it.
 
-    previous_path: start from this PixelNet (the previous iteration's) instead of the classifier.
+    previous: start from this PixelNet (the previous iteration's) instead of the classifier.
+    mask_dir: the ground truth, read only when target is ground_truth (the upper bound).
     """
     set_threads(threads)
-    index = DatasetIndex.load(index_path)
+    dataset = DatasetIndex.load(index)
+    classifier, previous = optional_path(classifier), optional_path(previous)
     torch.manual_seed(seed)
-    model = PixelNet(index.n_classes, arch, weights)
-    if previous_path:
-        model.load_state_dict(load_model(previous_path, "pixelnet", n_classes=index.n_classes).state_dict())
-    elif classifier_path:
-        init_backbone_from_classifier(model.features, BACKBONE_OF[arch], classifier_path)
-    targets = Targets(target, index, label_paths, label_stage, superpixel_paths, min_confidence)
+    net = PixelNet(dataset.n_classes, arch, weights)
+    if previous:
+        net.load_state_dict(load_model(previous, PIXELNET, n_classes=dataset.n_classes).state_dict())
+    elif classifier:
+        init_backbone(net.features, BACKBONE_OF[arch], classifier)
+    targets = Targets(target, dataset, labels, label_stage, superpixels, min_label_confidence,
+                      mask_dir if target == GROUND_TRUTH else None)
     schedule = Schedule(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                         seed=seed)
-    signature = {"arch": model.arch, "weights": weights, "schedule": schedule.__dict__,
-                 "crop": crop, "scale": list(scale_range), "target": target,
-                 "min_confidence": min_confidence,
-                 "inputs": file_identity(index_path, *label_paths, *superpixel_paths,
-                                         *([classifier_path] if classifier_path else []),
-                                         *([previous_path] if previous_path else []))}
-    history = fit(model, SegmentationSamples(index, targets, crop, tuple(scale_range)), None,
-                  _segmentation_step, model.param_groups(), schedule,
-                  EpochCheckpoints(checkpoint_dir, signature), choose_device(device),
-                  workers=workers, amp=amp, desc="pixelnet")
-    save_model(model_path, model.cpu(), history=history)
-    return history
+    inputs = [index, *labels, *superpixels, *filter(None, [classifier, previous])]
+    return train_and_save(
+        net, SegmentationSamples(dataset, targets, crop, tuple(scale)), _segmentation_step,
+        model_path=model, checkpoint_dir=checkpoint_dir, schedule=schedule, inputs=inputs,
+        settings={"weights": weights, "crop": crop, "scale": list(scale), "target": target,
+                  "min_confidence": min_label_confidence},
+        device=device, workers=workers, amp=amp, desc="pixelnet")
 
 
 @torch.no_grad()
-def predict_pixelnet(index_path: str, model_path: str, out_path: str, *, stage: str, shard: int,
+def predict_pixelnet(index: str, model: str, out: str, *, stage: str, shard: int,
                      n_shards: int, restrict: bool, flip: bool = True, device: str = "auto",
                      threads: int = 1, crf: dict | None = None) -> None:
     """Masks of the shard's images -> mask uint8 [H, W], confidence float16 [H, W].
@@ -149,16 +147,16 @@ def predict_pixelnet(index_path: str, model_path: str, out_path: str, *, stage: 
     the labels are known); off for validation images. crf: dense CRF settings, or None for none.
     """
     set_threads(threads)
-    index = DatasetIndex.load(index_path)
+    dataset = DatasetIndex.load(index)
     dev = choose_device(device)
-    model = load_model(model_path, "pixelnet", n_classes=index.n_classes).to(dev).eval()
+    net = load_model(model, PIXELNET, n_classes=dataset.n_classes).to(dev).eval()
     crf_settings = None if crf is None else CRFSettings(**crf)
-    with ArtifactWriter(out_path, stage, {"model": Path(model_path).name, "flip": flip,
-                                         "restrict": restrict, "crf": crf}) as out:
-        for image_id in shard_ids(index.ids, shard, n_shards):
-            allowed = [0, *index.labels[image_id]] if restrict else None
-            probs = class_probabilities(model, index.load_image(image_id), dev, flip, allowed,
+    with ArtifactWriter(out, stage, {"model": Path(model).name, "flip": flip,
+                                    "restrict": restrict, "crf": crf}) as masks:
+        for image_id in shard_ids(dataset.ids, shard, n_shards):
+            allowed = [0, *dataset.labels[image_id]] if restrict else None
+            probs = class_probabilities(net, dataset.load_image(image_id), dev, flip, allowed,
                                         crf_settings)
             confidence, mask = probs.max(dim=0)
-            out.write(image_id, mask=mask.to(torch.uint8).cpu().numpy(),
+            masks.write(image_id, mask=mask.to(torch.uint8).cpu().numpy(),
                       confidence=confidence.cpu().numpy().astype(np.float16))

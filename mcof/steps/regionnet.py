@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,49 +11,39 @@ import torch
 import torch.nn.functional as F
 
 from mcof import IGNORE
-from mcof.artifacts import ArtifactReader, ArtifactWriter
+from mcof.artifacts import ArtifactReader, ArtifactWriter, LazyReaders
 from mcof.data.transforms import PAD_COLOUR, resize, to_float
 from mcof.data.voc import DatasetIndex
+from mcof.layout import REGIONNET, REGIONS, SEEDS, SUPERPIXELS
 from mcof.models.regionnet import RegionNet, merge_with_seeds, restrict_to_labels
+from mcof.seeds import keep_classes
 from mcof.shards import shard_ids
-from mcof.steps import file_identity
-from mcof.training.checkpoint import (EpochCheckpoints, init_backbone_from_classifier, load_model,
-                                      save_model)
+from mcof.steps import optional_path
+from mcof.training.checkpoint import init_backbone, load_model
 from mcof.training.device import choose_device, set_threads
-from mcof.training.loop import Schedule, fit
+from mcof.training.loop import Schedule, train_and_save
 
 log = logging.getLogger(__name__)
 
 
 class RegionSamples:
-    """Training images with their superpixels and seed labels, flipped and rescaled at random.
-
-    HDF5 handles are opened lazily in the process that reads (they cannot cross a fork).
-    """
+    """Training images with their superpixels and seed labels, flipped and rescaled at random."""
 
     def __init__(self, index: DatasetIndex, superpixel_paths: list[str], seed_paths: list[str],
                  scale_range: tuple[float, float]):
         self.index, self.scale_range = index, scale_range
-        self.superpixel_paths, self.seed_paths = superpixel_paths, seed_paths
+        self.readers = LazyReaders(superpixels=(superpixel_paths, SUPERPIXELS),
+                                   seeds=(seed_paths, SEEDS))
         self.ids = [i for i in index.ids if index.labels[i]]
-        self._readers, self._pid = None, None
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def readers(self) -> tuple[ArtifactReader, ArtifactReader]:
-        if self._pid != os.getpid():
-            self._readers = (ArtifactReader(self.superpixel_paths, "superpixels"),
-                             ArtifactReader(self.seed_paths, "seeds"))
-            self._pid = os.getpid()
-        return self._readers
-
-    def sample(self, i: int, rng: np.random.Generator):
+    def sample(self, i: int, rng: np.random.Generator) -> RegionSample:
         image_id = self.ids[i]
-        sps, seeds = self.readers()
         image = self.index.load_image(image_id)
-        superpixels = sps.read(image_id, "labels").astype(np.int32)
-        labels = seeds.read(image_id, "labels").copy()
+        superpixels = self.readers.superpixels.read(image_id, "labels").astype(np.int32)
+        labels = self.readers.seeds.read(image_id, "labels").copy()
         scale = rng.uniform(*self.scale_range)
         h, w = max(8, round(image.shape[0] * scale)), max(8, round(image.shape[1] * scale))
         image, superpixels = resize(image, h, w, False), resize(superpixels, h, w, True)
@@ -62,27 +52,42 @@ class RegionSamples:
         # a region that vanished in the resize has no pixels to pool: do not train on it
         sizes = np.bincount(superpixels.ravel(), minlength=len(labels))
         labels[sizes == 0] = IGNORE
-        return to_float(image), np.ascontiguousarray(superpixels), labels, sizes
+        return RegionSample(to_float(image), np.ascontiguousarray(superpixels), labels, sizes)
 
 
-def collate_regions(samples):
-    """Batch (image, superpixels[, labels, sizes]) samples: images padded with the mean colour,
-    superpixel maps with -1, region ids offset so that all images' regions are numbered apart."""
-    hh = max(s[0].shape[1] for s in samples)
-    ww = max(s[0].shape[2] for s in samples)
+@dataclass
+class RegionSample:
+    """One image for RegionNet: float32 [3, H, W] image, int [H, W] superpixel ids 0..S-1, and
+    for training its seed labels uint8 [S] and region sizes [S] in pixels."""
+
+    image: np.ndarray
+    superpixels: np.ndarray
+    labels: np.ndarray | None = None
+    sizes: np.ndarray | None = None
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.labels) if self.labels is not None else int(self.superpixels.max()) + 1
+
+
+def collate_regions(samples: list[RegionSample]) -> dict:
+    """Batch samples: images padded with the mean colour, superpixel maps with -1, region ids
+    offset so that all images' regions are numbered apart."""
+    hh = max(s.image.shape[1] for s in samples)
+    ww = max(s.image.shape[2] for s in samples)
     images = np.broadcast_to(PAD_COLOUR[None, :, None, None], (len(samples), 3, hh, ww)).copy()
     superpixels = np.full((len(samples), hh, ww), -1, dtype=np.int64)
     offsets, start = [], 0
-    for k, (image, sp, *_) in enumerate(samples):
-        images[k, :, : image.shape[1], : image.shape[2]] = image
-        superpixels[k, : sp.shape[0], : sp.shape[1]] = sp
+    for k, sample in enumerate(samples):
+        images[k, :, : sample.image.shape[1], : sample.image.shape[2]] = sample.image
+        superpixels[k, : sample.superpixels.shape[0], : sample.superpixels.shape[1]] = sample.superpixels
         offsets.append(start)
-        start += int(sp.max()) + 1 if len(samples[k]) == 2 else len(samples[k][2])
+        start += sample.n_regions
     batch = {"images": torch.from_numpy(images), "superpixels": torch.from_numpy(superpixels),
              "offsets": torch.tensor(offsets), "n_regions": start}
-    if len(samples[0]) == 4:
-        batch["labels"] = torch.from_numpy(np.concatenate([s[2] for s in samples]).astype(np.int64))
-        batch["sizes"] = torch.from_numpy(np.concatenate([s[3] for s in samples]).astype(np.float32))
+    if samples[0].labels is not None:
+        batch["labels"] = torch.from_numpy(np.concatenate([s.labels for s in samples]).astype(np.int64))
+        batch["sizes"] = torch.from_numpy(np.concatenate([s.sizes for s in samples]).astype(np.float32))
     return batch
 
 
@@ -109,67 +114,74 @@ def region_step(weighting: str):
     return step
 
 
-def train_regionnet(index_path: str, superpixel_paths: list[str], seed_paths: list[str],
-                    model_path: str, checkpoint_dir: str, *, backbone: str, weights: str,
-                    classifier_path: str | None, epochs: int, batch_size: int, lr: float,
-                    weight_decay: float, scale_range: tuple[float, float], seed: int,
-                    hidden: int = 256, output_stride: int | None = None, pooled: str = "both",
-                    loss_weighting: str = "area", device: str = "auto",
-                    threads: int = 1, workers: int = 0, amp: bool = True) -> list[dict]:
-    """Train RegionNet on the labelled seeds (unlabelled regions are not trained on)."""
+def train_regionnet(index: str, superpixels: list[str], seeds: list[str], model: str, *,
+                    init: str | list[str] | None, checkpoint_dir: str, backbone: str,
+                    weights: str, pooled: str, loss_weighting: str, hidden: int, epochs: int,
+                    batch_size: int, lr: float, weight_decay: float, scale: list[float], seed: int,
+                    output_stride: int | None = None, device: str = "auto", threads: int = 1,
+                    workers: int = 0, amp: bool = True) -> list[dict]:
+    """Train RegionNet on the labelled seeds (unlabelled regions are not trained on).
+
+    init: the classifier or a PixelNet whose backbone RegionNet starts from, or None.
+    """
     set_threads(threads)
-    index = DatasetIndex.load(index_path)
+    dataset = DatasetIndex.load(index)
+    init = optional_path(init)
     torch.manual_seed(seed)
-    model = RegionNet(index.n_classes, backbone, weights, hidden=hidden,
-                      output_stride=output_stride, pooled=pooled)
-    if classifier_path:
-        init_backbone_from_classifier(model.features, backbone, classifier_path)
+    net = RegionNet(dataset.n_classes, backbone, weights, hidden=hidden,
+                    output_stride=output_stride, pooled=pooled)
+    if init:
+        init_backbone(net.features, backbone, init)
     schedule = Schedule(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                         seed=seed)
-    inputs = [index_path, *superpixel_paths, *seed_paths] + ([classifier_path] if classifier_path else [])
-    signature = {"arch": model.arch, "weights": weights, "schedule": schedule.__dict__,
-                 "scale": list(scale_range), "loss_weighting": loss_weighting,
-                 "inputs": file_identity(*inputs)}
-    samples = RegionSamples(index, superpixel_paths, seed_paths, tuple(scale_range))
-    history = fit(model, samples, collate_regions, region_step(loss_weighting), model.param_groups(), schedule,
-                  EpochCheckpoints(checkpoint_dir, signature), choose_device(device),
-                  workers=workers, amp=amp, desc="regionnet")
-    save_model(model_path, model.cpu(), history=history)
-    return history
+    return train_and_save(
+        net, RegionSamples(dataset, superpixels, seeds, tuple(scale)), region_step(loss_weighting),
+        collate=collate_regions, model_path=model, checkpoint_dir=checkpoint_dir,
+        schedule=schedule, inputs=[index, *superpixels, *seeds, *filter(None, [init])],
+        settings={"weights": weights, "scale": list(scale), "loss_weighting": loss_weighting},
+        device=device, workers=workers, amp=amp, desc="regionnet")
 
 
 @torch.no_grad()
-def infer_regionnet(index_path: str, model_path: str, superpixels_path: str, seeds_path: str,
-                    out_path: str, *, shard: int, n_shards: int, seed_override: float | None = None,
-                    batch_size: int = 8, device: str = "auto", threads: int = 1) -> None:
+def infer_regionnet(index: str, model: str, superpixels: str, seeds: str, out: str, *, shard: int,
+                    n_shards: int, seed_override: float | None = None,
+                    keep_every_class: bool = False, batch_size: int = 8,
+                    device: str = "auto", threads: int = 1) -> None:
     """Classify every superpixel of the shard's images -> labels [S], scores [S, K+1],
     confidence [S] (see merge_with_seeds for seed_override).
 
-    Only background and the image's own labels can be chosen.
+    Only background and the image's own labels can be chosen; keep_every_class: each of them
+    keeps at least its most probable region (mcof.seeds.keep_classes).
     """
     set_threads(threads)
-    index = DatasetIndex.load(index_path)
+    dataset = DatasetIndex.load(index)
     dev = choose_device(device)
-    model = load_model(model_path, "regionnet", n_classes=index.n_classes).to(dev).eval()
-    ids = shard_ids(index.ids, shard, n_shards)
-    params = {"model": Path(model_path).name, "seed_override": seed_override}
-    with ArtifactReader(superpixels_path, "superpixels") as sps, \
-            ArtifactReader(seeds_path, "seeds") as seeds, \
-            ArtifactWriter(out_path, "regions", params) as out:
+    net = load_model(model, REGIONNET, n_classes=dataset.n_classes).to(dev).eval()
+    ids = shard_ids(dataset.ids, shard, n_shards)
+    params = {"model": Path(model).name, "seed_override": seed_override,
+              "keep_every_class": keep_every_class}
+    with ArtifactReader(superpixels, SUPERPIXELS) as sps, ArtifactReader(seeds, SEEDS) as seed_labels, \
+            ArtifactWriter(out, REGIONS, params) as regions:
         for start in range(0, len(ids), batch_size):
             chunk = ids[start:start + batch_size]
-            samples = [(to_float(index.load_image(i)), sps.read(i, "labels").astype(np.int64))
-                       for i in chunk]
+            samples = [RegionSample(to_float(dataset.load_image(i)),
+                                    sps.read(i, "labels").astype(np.int64)) for i in chunk]
             batch = collate_regions(samples)
-            logits = model(batch["images"].to(dev), batch["superpixels"].to(dev),
+            logits = net(batch["images"].to(dev), batch["superpixels"].to(dev),
                            batch["offsets"].to(dev), batch["n_regions"])
             bounds = [*batch["offsets"].tolist(), batch["n_regions"]]
             for k, image_id in enumerate(chunk):
                 part = logits[bounds[k]:bounds[k + 1]]
                 allowed = torch.zeros(part.shape, dtype=torch.bool, device=dev)
-                allowed[:, [0, *index.labels[image_id]]] = True
+                allowed[:, [0, *dataset.labels[image_id]]] = True
                 probs = restrict_to_labels(part, allowed).cpu().numpy()
-                labels, confidence = merge_with_seeds(seeds.read(image_id, "labels"), probs,
+                labels, confidence = merge_with_seeds(seed_labels.read(image_id, "labels"), probs,
                                                       seed_override)
-                out.write(image_id, labels=labels, scores=probs.astype(np.float16),
+                classes = dataset.labels[image_id]
+                if keep_every_class and classes:
+                    kept = keep_classes(labels, classes, probs[:, classes])
+                    own = probs[np.arange(len(kept)), kept]
+                    confidence = np.where(kept != labels, own, confidence).astype(np.float32)
+                    labels = kept
+                regions.write(image_id, labels=labels, scores=probs.astype(np.float16),
                           confidence=confidence.astype(np.float16))

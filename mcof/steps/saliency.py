@@ -6,27 +6,28 @@ import numpy as np
 
 from mcof.artifacts import ArtifactWriter
 from mcof.data.voc import DatasetIndex
+from mcof.layout import SALIENCY
 from mcof.saliency import find_external_maps, load_external_map, rbd_saliency
 from mcof.shards import shard_ids
 
 SALIENCY_METHODS = ("rbd", "external")
 
 
-def make_saliency(index_path: str, out_path: str, *, shard: int, n_shards: int, method: str,
+def make_saliency(index: str, out: str, *, shard: int, n_shards: int, method: str,
                   external_dir: str | None, pixels_per_region: int, compactness: float) -> None:
     """Saliency map of every image of the shard -> saliency float16 [H, W] in [0, 1]."""
     if method not in SALIENCY_METHODS:
         raise ValueError(f"saliency method must be one of {', '.join(SALIENCY_METHODS)}, got {method!r}")
-    index = DatasetIndex.load(index_path)
-    ids = shard_ids(index.ids, shard, n_shards)
+    dataset = DatasetIndex.load(index)
+    ids = shard_ids(dataset.ids, shard, n_shards)
     external = find_external_maps(external_dir, ids) if method == "external" else None
     params = {"method": method, "external_dir": external_dir,
               "pixels_per_region": pixels_per_region, "compactness": compactness}
-    with ArtifactWriter(out_path, "saliency", params) as out:
+    with ArtifactWriter(out, SALIENCY, params) as maps:
         for image_id in ids:
-            image = index.load_image(image_id)
+            image = dataset.load_image(image_id)
             if external is None:
                 saliency = rbd_saliency(image, pixels_per_region, compactness)
             else:
                 saliency = load_external_map(external[image_id], image_id, image.shape[:2])
-            out.write(image_id, saliency=saliency.astype(np.float16))
+            maps.write(image_id, saliency=saliency.astype(np.float16))

@@ -1,57 +1,78 @@
-"""Rule seeds: CAM seeds in iteration 1, projected PixelNet masks in later iterations."""
+"""Rules seeds_from_cam (iteration 1) and seeds_from_masks (PixelNet's masks, later iterations)."""
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
 from mcof.artifacts import ArtifactReader, ArtifactWriter
 from mcof.data.voc import DatasetIndex
-from mcof.seeds import anchor_objects, seeds_from_cam, seeds_from_mask
+from mcof.layout import CAMS, SEEDS, SUPERPIXELS, TRAIN_MASKS
+from mcof.seeds import anchor_objects, keep_classes, seeds_from_cam, seeds_from_mask
 from mcof.shards import shard_ids
+from mcof.steps import optional_path
+from mcof.superpixels import region_means
 
 
-def make_cam_seeds(index_path: str, cams_path: str, superpixels_path: str, out_path: str, *,
-                   shard: int, n_shards: int, object_threshold: float, local_max_min: float,
-                   background_threshold: float) -> None:
-    """Seeds of every image of the shard from its CAMs -> labels [S] (0, class, or 255)."""
-    index = DatasetIndex.load(index_path)
+def make_cam_seeds(index: str, cams: str, superpixels: str, out: str, *, shard: int,
+                   n_shards: int, object_threshold: float, local_max_min: float,
+                   background_threshold: float, keep_every_class: bool = False,
+                   cams_stage: str = CAMS) -> None:
+    """Seeds of every image of the shard from its CAMs -> labels [S] (0, class, or 255).
+
+    cams_stage: cams, or rw_cams (the CAMs spread by the random walk)."""
+    dataset = DatasetIndex.load(index)
     params = {"source": "cam", "object_threshold": object_threshold,
-              "local_max_min": local_max_min, "background_threshold": background_threshold}
-    with ArtifactReader(cams_path, "cams") as cams, \
-            ArtifactReader(superpixels_path, "superpixels") as sps, \
-            ArtifactWriter(out_path, "seeds", params) as out:
-        for image_id in shard_ids(index.ids, shard, n_shards):
-            seeds = seeds_from_cam(
+              "local_max_min": local_max_min, "background_threshold": background_threshold,
+              "keep_every_class": keep_every_class}
+    with ArtifactReader(cams, cams_stage) as maps, ArtifactReader(superpixels, SUPERPIXELS) as sps, \
+            ArtifactWriter(out, SEEDS, params) as seeds:
+        for image_id in shard_ids(dataset.ids, shard, n_shards):
+            seeds.write(image_id, labels=seeds_from_cam(
                 sps.read(image_id, "labels").astype(np.int64), sps.read(image_id, "adjacency"),
-                cams.read(image_id, "cams").astype(np.float32), cams.read(image_id, "classes"),
-                object_threshold, local_max_min, background_threshold)
-            out.write(image_id, labels=seeds)
+                maps.read(image_id, "cams").astype(np.float32), maps.read(image_id, "classes"),
+                object_threshold, local_max_min, background_threshold, keep_every_class))
 
 
-def make_mask_seeds(index_path: str, masks_path: str, superpixels_path: str, out_path: str, *,
-                    shard: int, n_shards: int, min_confidence: float = 0.0,
-                    min_share: float = 0.0, cam_seeds_path: str | None = None) -> None:
+def make_mask_seeds(index: str, masks: str, superpixels: str, out: str, *, shard: int,
+                    n_shards: int, min_confidence: float = 0.0, min_share: float = 0.0,
+                    anchor_multi_class: bool = False, keep_every_class: bool = False,
+                    cam_seeds: str | list[str] | None = None,
+                    cams: str | list[str] | None = None, masks_stage: str = TRAIN_MASKS,
+                    cams_stage: str = CAMS) -> None:
     """Seeds of the next iteration: PixelNet masks projected onto superpixels by majority vote.
 
-    With cam_seeds_path (iteration 1's seeds), objects of multi-class images are anchored to
-    their CAM seeds (see mcof.seeds.anchor_objects).
+    anchor_multi_class: objects of multi-class images are anchored to iteration 1's CAM seeds
+    (see mcof.seeds.anchor_objects). keep_every_class: a labelled class the masks lost gets its
+    CAM seeds back, or the region of its highest mean CAM (mcof.seeds.keep_classes). Both need
+    cam_seeds (iteration 1's seeds); keeping classes needs the CAMs too. masks_stage:
+    train_masks, or rw_masks (spread by the random walk); cams_stage: cams or rw_cams.
     """
-    index = DatasetIndex.load(index_path)
+    dataset = DatasetIndex.load(index)
+    cam_seeds, cams = optional_path(cam_seeds), optional_path(cams)
+    if (anchor_multi_class or keep_every_class) and cam_seeds is None:
+        raise ValueError("anchoring objects and keeping classes need iteration 1's seeds")
+    if keep_every_class and cams is None:
+        raise ValueError("keeping every class needs the CAMs")
     params = {"source": "pixelnet", "min_confidence": min_confidence, "min_share": min_share,
-              "anchored": cam_seeds_path is not None}
-    cam_seeds = ArtifactReader(cam_seeds_path, "seeds") if cam_seeds_path else None
-    try:
-        with ArtifactReader(masks_path, "train_masks") as masks, \
-                ArtifactReader(superpixels_path, "superpixels") as sps, \
-                ArtifactWriter(out_path, "seeds", params) as out:
-            for image_id in shard_ids(index.ids, shard, n_shards):
-                seeds = seeds_from_mask(sps.read(image_id, "labels").astype(np.int64),
-                                        masks.read(image_id, "mask"), index.labels[image_id],
-                                        index.n_classes, masks.read(image_id, "confidence"),
-                                        min_confidence, min_share)
-                if cam_seeds is not None and len(index.labels[image_id]) > 1:
-                    seeds = anchor_objects(seeds, cam_seeds.read(image_id, "labels"))
-                out.write(image_id, labels=seeds)
-    finally:
-        if cam_seeds is not None:
-            cam_seeds.close()
+              "anchored": anchor_multi_class, "keep_every_class": keep_every_class}
+    with contextlib.ExitStack() as stack:
+        pixel_masks = stack.enter_context(ArtifactReader(masks, masks_stage))
+        sps = stack.enter_context(ArtifactReader(superpixels, SUPERPIXELS))
+        anchors = stack.enter_context(ArtifactReader(cam_seeds, SEEDS)) if cam_seeds else None
+        maps = stack.enter_context(ArtifactReader(cams, cams_stage)) if keep_every_class else None
+        seeds = stack.enter_context(ArtifactWriter(out, SEEDS, params))
+        for image_id in shard_ids(dataset.ids, shard, n_shards):
+            classes = dataset.labels[image_id]
+            regions = sps.read(image_id, "labels").astype(np.int64)
+            labels = seeds_from_mask(regions, pixel_masks.read(image_id, "mask"), classes,
+                                     dataset.n_classes, pixel_masks.read(image_id, "confidence"),
+                                     min_confidence, min_share)
+            if anchor_multi_class and len(classes) > 1:
+                labels = anchor_objects(labels, anchors.read(image_id, "labels"))
+            if keep_every_class and classes:
+                mean_cam = region_means(regions, maps.read(image_id, "cams").astype(np.float32))
+                labels = keep_classes(labels, classes, mean_cam.reshape(len(labels), -1),
+                                      anchors.read(image_id, "labels"))
+            seeds.write(image_id, labels=labels)

@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mcof.files import atomic_path
+
 log = logging.getLogger(__name__)
 
 
@@ -24,10 +26,17 @@ class CheckpointError(ValueError):
 
 
 def _atomic_save(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def file_identity(*paths: str | Path) -> list[tuple[str, int, int]]:
+    """(name, size, mtime) of input files: a resumed training must see the same inputs."""
+    out = []
+    for path in paths:
+        st = os.stat(path)
+        out.append((Path(path).name, st.st_size, st.st_mtime_ns))
+    return out
 
 
 def save_model(path: str | Path, model: nn.Module, **extra) -> None:
@@ -68,22 +77,27 @@ def load_model(path: str | Path, kind: str, n_classes: int | None = None) -> nn.
     return model
 
 
-def init_backbone_from_classifier(features: nn.Module, backbone: str, classifier_path: str) -> None:
-    """Start a network's backbone from the trained classifier's: it already knows the classes.
-
-    On the CPU default (no ImageNet weights) this is what pretraining is for the paper's nets.
+def init_backbone(features: nn.Module, backbone: str, path: str) -> None:
+    """Start a network's backbone from a trained network's: the classifier's (it already knows
+    the classes; on the CPU default, without ImageNet weights, this is what pretraining is for the
+    paper's nets) or the previous iteration's PixelNet (it knows the objects' extent too).
     """
-    ckpt = read_checkpoint(classifier_path)
-    if ckpt["arch"].get("kind") != "classifier" or ckpt["arch"].get("backbone") != backbone:
+    from mcof.models import BACKBONE_OF
+
+    ckpt = read_checkpoint(path)
+    arch = ckpt["arch"]
+    found = {"classifier": arch.get("backbone"),
+             "pixelnet": BACKBONE_OF.get(arch.get("arch"))}.get(arch.get("kind"))
+    if found != backbone:
         raise CheckpointError(
-            f"a {backbone} backbone cannot start from {classifier_path}, which holds a "
-            f"{ckpt['arch'].get('backbone')!r} {ckpt['arch'].get('kind')!r}")
+            f"a {backbone} backbone cannot start from {path}, which holds a "
+            f"{found or arch.get('backbone')!r} {arch.get('kind')!r}")
     prefix = "features."
     state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
     try:
         features.load_state_dict(state)
     except RuntimeError as err:
-        raise CheckpointError(f"{classifier_path} does not fit the {backbone} backbone: {err}") from err
+        raise CheckpointError(f"{path} does not fit the {backbone} backbone: {err}") from err
 
 
 def signature_digest(signature: dict) -> str:

@@ -84,5 +84,10 @@ def choose_device(requested: str = "auto") -> torch.device:
 
 
 def set_threads(threads: int) -> None:
-    """Use the cores Snakemake granted the job, not all of the machine's."""
+    """Use the cores Snakemake granted the job, not all of the machine's, and deterministic
+    algorithms: on the CPU, some of torch's accumulating kernels (the backward of RegionNet's
+    region pooling among them) otherwise add in the order their threads happen to run, so
+    the same job gives other weights when the machine is busy."""
     torch.set_num_threads(max(1, int(threads)))
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)

@@ -142,3 +142,24 @@ def fit(
         checkpoints.save(epoch + 1, model, optimizer)
     model.eval()
     return history
+
+
+def train_and_save(model: nn.Module, samples: SampleSource, step_fn: Callable, *, model_path: str,
+                   checkpoint_dir: str, schedule: Schedule, inputs: list[str], settings: dict,
+                   device: str, workers: int, amp: bool, desc: str,
+                   collate: Callable | None = None) -> list[dict]:
+    """The shape every training shares: resumable epochs, then the model file.
+
+    The checkpoints' signature is the architecture, the schedule, the identity of the input
+    files and the training's own settings, so a checkpoint is resumed only by the same training.
+    """
+    from mcof.training.checkpoint import file_identity, save_model
+    from mcof.training.device import choose_device
+
+    signature = {"arch": model.arch, "schedule": schedule.__dict__,
+                 "inputs": file_identity(*inputs), **settings}
+    history = fit(model, samples, collate, step_fn, model.param_groups(), schedule,
+                  EpochCheckpoints(checkpoint_dir, signature), choose_device(device),
+                  workers=workers, amp=amp, desc=desc)
+    save_model(model_path, model.cpu(), history=history)
+    return history

@@ -1,0 +1,155 @@
+"""Measure the method's levers: each a change of config.yaml, run 5 iterations on an embedded
+dataset from nothing, with the figures that decide whether a lever stays.
+
+    python bench/levers.py --dataset synthetic --levers defaults,keep_classes
+    python bench/levers.py --dataset photos --levers all --comparisons
+
+For every lever it writes bench/results/levers/<dataset>/<lever>/ (a workflow directory with the
+whole run) and prints one table row: val and test mIoU of iterations 1 and 5 (choices are made on
+val; test is reported), the weak/full ratio on test (with --comparisons, which also runs the
+direct, no-saliency and fully supervised runs), the object recall of the seeds and of PixelNet's
+training-set masks per iteration, the lowest training-set class IoU of any weak stage, and the
+wall time. The rows also go to bench/results/levers/<dataset>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results" / "levers"
+
+# Each lever: changes to config.yaml. Later levers may build on earlier ones by name ("+").
+LEVERS: dict[str, dict] = {
+    "defaults": {},
+    "keep_classes": {"seeds": {"keep_every_class": True}, "regionnet": {"keep_every_class": True}},
+    "crf_loop": {"crf": {"loop": True}},
+    "crf_final": {"crf": {"final": True}},
+    "multiscale_cam": {"cam": {"scales": [1.0, 0.5, 1.5, 2.0]}},
+    "relabel_first": {"regionnet": {"seed_override": [None, 0.9]}},
+    "pooled_both": {"regionnet": {"pooled": "both"}},
+    "regionnet_from_pixelnet": {"regionnet": {"init_from": "pixelnet"}},
+    "multi_class_refine": {"refine": {"multi_class": "saliency"}},
+    "all_mask_votes": {"seeds": {"mask_min_confidence": 0.0, "mask_min_share": 0.0}},
+}
+
+
+def merge(base: dict, change: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def lever_config(dataset: str, names: list[str], comparisons: bool) -> dict:
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["dataset"]["source"] = dataset
+    for name in names:
+        config = merge(config, LEVERS[name])
+    if not comparisons:
+        config["comparisons"] = {}
+    return config
+
+
+def run(workdir: Path, config: dict, iterations: int, comparisons: bool, snakemake: str) -> float:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    targets = [f"results/iter{k}/metrics.json" for k in range(1, iterations + 1)]
+    if comparisons:
+        targets.append("results/comparison.json")
+    cmd = [snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "config.yaml"), "--cores", "2", *targets]
+    began = time.time()
+    with open(workdir / "snakemake.log", "w") as log:
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise SystemExit(f"{workdir}: snakemake failed, see {workdir / 'snakemake.log'}")
+    return time.time() - began
+
+
+def summarize(workdir: Path, iterations: int, seconds: float, comparisons: bool) -> dict:
+    metrics = [json.loads((workdir / f"results/iter{k}/metrics.json").read_text())
+               for k in range(1, iterations + 1)]
+    row = {
+        "val": [m.get("val_miou") for m in metrics],
+        "test": [m.get("test_miou") for m in metrics],
+        "train": [m["train_miou"] for m in metrics],
+        "seed_recall": [m["diagnostics"].get("seeds", {}).get("object_recall") for m in metrics],
+        "mask_recall": [m["diagnostics"]["train_masks"]["object_recall"] for m in metrics],
+        "mask_precision": [m["diagnostics"]["train_masks"]["object_precision"] for m in metrics],
+        "min_class_iou": min(
+            (v or 0.0) for m in metrics for stage in ("seeds", "regions", "train_masks")
+            for name, v in m["train_iou"].get(stage, {}).items() if name != "background"),
+        "seconds": round(seconds, 1),
+    }
+    if comparisons:
+        runs = json.loads((workdir / "results/comparison.json").read_text())["runs"]
+        for root, table in runs.items():
+            name = root.rsplit("/", 1)[-1] if root != "results" else "mcof"
+            row[f"{name}_test"] = list(table["test_miou"].values())
+        row["ratio"] = row["test"][-1] / row["full_test"][0]
+    return row
+
+
+def table_line(name: str, row: dict) -> str:
+    def fmt(v):
+        return "-" if v is None else f"{v:.1f}"
+
+    k = len(row["test"])
+    cells = [name, fmt(row["val"][0]), fmt(row["val"][-1]), fmt(row["test"][0]), fmt(row["test"][-1]),
+             f"{row['ratio']:.2f}" if "ratio" in row else "-",
+             " ".join(fmt(v) for v in row["seed_recall"]), " ".join(fmt(v) for v in row["mask_recall"]),
+             fmt(row["min_class_iou"]), f"{row['seconds']:.0f}"]
+    if "direct_test" in row:
+        cells += [fmt(row["direct_test"][-1]), fmt(row["no_saliency_test"][-1]), fmt(row["full_test"][0])]
+    return "| " + " | ".join(cells) + f" |  <!-- {k} iterations -->"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=["synthetic", "photos"], default="synthetic")
+    parser.add_argument("--levers", default="defaults",
+                        help="comma-separated lever names, 'a+b' to combine, or 'all'")
+    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--comparisons", action="store_true",
+                        help="also run the direct, no-saliency and fully supervised runs")
+    parser.add_argument("--fresh", action="store_true", help="delete a lever's earlier run first")
+    parser.add_argument("--snakemake", default=str(Path(sys.executable).with_name("snakemake")))
+    args = parser.parse_args(argv)
+    names = list(LEVERS) if args.levers == "all" else args.levers.split(",")
+    out_json = RESULTS / f"{args.dataset}.json"
+    rows = json.loads(out_json.read_text()) if out_json.exists() else {}
+    print("| lever | val 1 | val 5 | test 1 | test 5 | test 5 / full | seed recall | mask recall "
+          "| min class IoU | s |" + (" direct 5 | no saliency 5 | full |" if args.comparisons else ""))
+    for name in names:
+        parts = name.split("+")
+        unknown = [p for p in parts if p not in LEVERS]
+        if unknown:
+            raise SystemExit(f"unknown lever {', '.join(unknown)}; levers: {', '.join(LEVERS)}")
+        workdir = RESULTS / args.dataset / name
+        if args.fresh:
+            shutil.rmtree(workdir, ignore_errors=True)
+        config = lever_config(args.dataset, parts, args.comparisons)
+        config["iterations"] = args.iterations
+        seconds = run(workdir, config, args.iterations, args.comparisons, args.snakemake)
+        rows[name] = summarize(workdir, args.iterations, seconds, args.comparisons)
+        out_json.parent.mkdir(parents=True, exist_ok=True)
+        out_json.write_text(json.dumps(rows, indent=1))
+        print(table_line(name, rows[name]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

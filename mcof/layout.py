@@ -1,0 +1,133 @@
+"""The one place that names every stage and says where each artifact lives.
+
+Rules call these functions with wildcard strings and get patterns
+(``artifact("{root}", "{k}", SEEDS)`` is ``"{root}/iter{k}/seeds/shard{shard}.h5"``); the plan and
+the input functions call them with values and get paths (``artifact("results", 2, SEEDS, 0)`` is
+``"results/iter2/seeds/shard0.h5"``). Nothing else spells a path of an artifact.
+
+Layout under the main run directory ``results/`` (a comparison run's directory
+``results/ablation/<name>/`` holds the same per-iteration layout)::
+
+    dataset/{split}.json                 index of a split        (index_file)
+    classifier/model.pt                  the CAM classifier      (classifier_model)
+    {cams,superpixels,saliency}/shard{s}.h5                      (shared)
+    iter{k}/{stage}/shard{s}.h5          per-iteration stages    (artifact)
+    iter{k}/{regionnet,pixelnet}.pt      the iteration's models  (model)
+    iter{k}/{stage}_metrics.json         a stage's scores        (stage_metrics)
+    iter{k}/metrics.json, miou.txt       the iteration's summary (iteration_metrics, miou)
+    iter{k}/{split}_pred/<id>.png        PixelNet's masks as PNGs (prediction_pngs)
+"""
+
+from __future__ import annotations
+
+MAIN_ROOT = "results"
+ABLATION_ROOT = f"{MAIN_ROOT}/ablation"
+
+# Stages: per-image artifacts, in pipeline order. The name is also the `stage` attribute of the
+# HDF5 files, so a reader can tell which stage wrote a file.
+CAMS = "cams"
+RW_CAMS = "rw_cams"
+SUPERPIXELS = "superpixels"
+SALIENCY = "saliency"
+SEEDS = "seeds"
+REGIONS = "regions"
+REFINED = "refined"
+CRF_LABELS = "crf_labels"
+TRAIN_MASKS = "train_masks"
+VAL_MASKS = "val_masks"
+TEST_MASKS = "test_masks"
+RW_MASKS = "rw_masks"
+
+SHARED_STAGES = (CAMS, RW_CAMS, SUPERPIXELS, SALIENCY)
+"""Made once from the dataset and the classifier, shared by every run and iteration."""
+REGION_STAGES = (SEEDS, REGIONS, REFINED)
+"""Superpixel labels uint8 [S]: 0 background, c class c, 255 unlabelled."""
+MASK_STAGES = (TRAIN_MASKS, VAL_MASKS, TEST_MASKS)
+"""PixelNet's pixel masks uint8 [H, W] with their confidence, one stage per split."""
+PIXEL_STAGES = (CRF_LABELS, *MASK_STAGES, RW_MASKS)
+"""Stages of pixel masks (mask uint8 [H, W], confidence [H, W]): PixelNet's, the regions PixelNet
+trains on after the dense CRF, and PixelNet's training-set masks after the random walk."""
+ITERATION_STAGES = REGION_STAGES + PIXEL_STAGES
+TARGETS = "targets"
+"""Not an artifact: what PixelNet of an iteration trains on, scored like the stages."""
+
+# Networks: model files. An iteration's RegionNet makes its regions, its PixelNet its masks.
+CLASSIFIER = "classifier"
+AFFINITY = "affinity"
+REGIONNET = "regionnet"
+PIXELNET = "pixelnet"
+MODEL_STAGES = {REGIONNET: REGIONS, PIXELNET: TRAIN_MASKS}
+
+SPLITS = ("train", "val", "test")
+"""train: the weak labels' images; val: for choosing settings; test: for the reported figures."""
+
+
+def mask_stage(split: str) -> str:
+    """PixelNet's masks of a split."""
+    return f"{split}_masks"
+
+
+def split_of(stage: str) -> str:
+    """The dataset split a stage's artifact covers."""
+    return stage[: -len("_masks")] if stage in MASK_STAGES else "train"
+
+
+def index_file(split: str) -> str:
+    return f"{MAIN_ROOT}/dataset/{split}.json"
+
+
+def classifier_model() -> str:
+    return f"{MAIN_ROOT}/{CLASSIFIER}/model.pt"
+
+
+def classifier_checkpoints() -> str:
+    return f"{MAIN_ROOT}/{CLASSIFIER}/checkpoints"
+
+
+def affinity_model() -> str:
+    return f"{MAIN_ROOT}/{AFFINITY}/model.pt"
+
+
+def affinity_checkpoints() -> str:
+    return f"{MAIN_ROOT}/{AFFINITY}/checkpoints"
+
+
+def shared(stage: str, shard="{shard}") -> str:
+    """A shard of a stage made once for all runs (cams, superpixels, saliency)."""
+    if stage not in SHARED_STAGES:
+        raise ValueError(f"{stage!r} is not a shared stage ({', '.join(SHARED_STAGES)})")
+    return f"{MAIN_ROOT}/{stage}/shard{shard}.h5"
+
+
+def iteration_dir(root="{root}", k="{k}") -> str:
+    return f"{root}/iter{k}"
+
+
+def artifact(root="{root}", k="{k}", stage="{stage}", shard="{shard}") -> str:
+    """A shard of one stage of one iteration of one run."""
+    return f"{iteration_dir(root, k)}/{stage}/shard{shard}.h5"
+
+
+def model(root="{root}", k="{k}", network="{network}") -> str:
+    return f"{iteration_dir(root, k)}/{network}.pt"
+
+
+def checkpoints(root="{root}", k="{k}", network="{network}") -> str:
+    return f"{iteration_dir(root, k)}/checkpoints/{network}"
+
+
+def stage_metrics(root="{root}", k="{k}", stage="{stage}") -> str:
+    return f"{iteration_dir(root, k)}/{stage}_metrics.json"
+
+
+def iteration_metrics(root="{root}", k="{k}") -> str:
+    return f"{iteration_dir(root, k)}/metrics.json"
+
+
+def miou(root="{root}", k="{k}") -> str:
+    return f"{iteration_dir(root, k)}/miou.txt"
+
+
+def prediction_pngs(root="{root}", k="{k}", split="{split}") -> str:
+    """PixelNet's masks of an evaluation split as VOC-palette PNGs."""
+    return f"{iteration_dir(root, k)}/{split}_pred"

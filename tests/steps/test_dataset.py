@@ -1,0 +1,82 @@
+"""The dataset steps: embedded datasets written and indexed, splits indexed without masks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mcof.data.photos import PHOTO_CLASSES
+from mcof.data.voc import DatasetIndex
+from mcof.steps.dataset import dataset_classes, index_dataset, prepare_embedded
+
+LISTS = "ImageSets/Segmentation"
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    out = tmp_path_factory.mktemp("photos") / "VOC2012"
+    prepare_embedded(str(out), source="photos",
+                     spec=dict(n_train=10, n_val=3, n_test=4, size=64, max_objects=3, seed=1))
+    return out
+
+
+def test_photo_dataset_has_three_splits_of_real_classes(photos):
+    lists = {split: (photos / LISTS / f"{split}.txt").read_text().split()
+             for split in ("train", "val", "test")}
+    assert {k: len(v) for k, v in lists.items()} == {"train": 10, "val": 3, "test": 4}
+    assert not set(lists["test"]) & (set(lists["train"]) | set(lists["val"]))
+    seen = set()
+    for image_id in sum(lists.values(), []):
+        image = np.asarray(Image.open(photos / "JPEGImages" / f"{image_id}.jpg"))
+        mask = np.asarray(Image.open(photos / "SegmentationClass" / f"{image_id}.png"))
+        assert image.shape == (64, 64, 3) and mask.shape == (64, 64)
+        assert set(np.unique(mask)) <= set(range(len(PHOTO_CLASSES) + 1)) | {255}
+        seen |= set(np.unique(mask).tolist()) - {0, 255}
+    assert len(seen) >= 3
+    assert not list(photos.parent.glob(".*tmp*"))
+
+
+def test_embedded_datasets_are_deterministic(tmp_path):
+    spec = dict(n_train=3, n_val=1, n_test=1, size=48, max_objects=2, seed=0)
+    for name in ("a", "b"):
+        prepare_embedded(str(tmp_path / name), source="photos", spec=spec)
+    for png in (tmp_path / "a" / "SegmentationClass").iterdir():
+        assert png.read_bytes() == (tmp_path / "b" / "SegmentationClass" / png.name).read_bytes()
+
+
+def test_test_split_leaves_train_and_val_unchanged(tmp_path):
+    spec = dict(n_train=4, n_val=2, size=48, n_classes=3, max_objects=2, seed=5)
+    prepare_embedded(str(tmp_path / "with"), source="synthetic", spec={**spec, "n_test": 3})
+    prepare_embedded(str(tmp_path / "without"), source="synthetic", spec={**spec, "n_test": 0})
+    for split in ("train", "val"):
+        ids = (tmp_path / "with" / LISTS / f"{split}.txt").read_text().split()
+        assert ids == (tmp_path / "without" / LISTS / f"{split}.txt").read_text().split()
+        for image_id in ids:
+            name = f"SegmentationClass/{image_id}.png"
+            assert (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes()
+    assert not (tmp_path / "without" / LISTS / "test.txt").exists()
+
+
+def test_test_split_is_indexed_without_its_masks(photos, tmp_path):
+    """Prediction on val and test needs ids and images only: their masks may be absent until
+    evaluation, and the weak chain never reads them."""
+    root = tmp_path / "copy"
+    shutil.copytree(photos, root)
+    for image_id in (root / LISTS / "test.txt").read_text().split():
+        (root / "SegmentationClass" / f"{image_id}.png").unlink()
+    classes = dataset_classes("photos", 0, None)
+    index_dataset(str(tmp_path / "test.json"), root=str(root), split="test",
+                  list_path=f"{LISTS}/test.txt", image_dir="JPEGImages", mask_dir="SegmentationClass",
+                  labels_from=None, label_file=None, classes=classes)
+    index = DatasetIndex.load(tmp_path / "test.json")
+    assert len(index.ids) == 4 and index.labels == {} and "mask" not in json.dumps(vars(index))
+    index_dataset(str(tmp_path / "train.json"), root=str(root), split="train",
+                  list_path=f"{LISTS}/train.txt", image_dir="JPEGImages", mask_dir="SegmentationClass",
+                  labels_from="masks", label_file=None, classes=classes)
+    train = DatasetIndex.load(tmp_path / "train.json")
+    assert all(train.labels[i] for i in train.ids) and train.classes[1:] == list(PHOTO_CLASSES)
+    assert not hasattr(train, "load_mask")
