@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--comparisons", action="store_true",
                         help="also run the direct, no-saliency and fully supervised runs")
     parser.add_argument("--fresh", action="store_true", help="delete a lever's earlier run first")
+    parser.add_argument("--start-from", metavar="LEVER",
+                        help="start from a copy of another lever's run: Snakemake then reruns only "
+                             "the jobs whose settings differ (a lever of later iterations reuses "
+                             "iteration 1); the wall time is then not a run's from nothing")
     parser.add_argument("--snakemake", default=str(Path(sys.executable).with_name("snakemake")))
     args = parser.parse_args(argv)
     names = list(LEVERS) if args.levers == "all" else args.levers.split(",")
@@ -141,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         workdir = RESULTS / args.dataset / name
         if args.fresh:
             shutil.rmtree(workdir, ignore_errors=True)
+        if args.start_from and not workdir.exists():
+            source = RESULTS / args.dataset / args.start_from
+            shutil.copytree(source, workdir, symlinks=True,
+                            ignore=shutil.ignore_patterns("snakemake.log", "locks", "incomplete"))
         config = lever_config(args.dataset, parts, args.comparisons)
         config["iterations"] = args.iterations
         seconds = run(workdir, config, args.iterations, args.comparisons, args.snakemake)

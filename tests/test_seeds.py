@@ -72,3 +72,27 @@ def test_anchor_objects_keeps_background_and_cam_objects_only():
     # background stays, projected objects become unlabelled unless the CAM marks them;
     # a CAM object seed wins over projected background (last region)
     assert anchor_objects(projected, cam_seeds).tolist() == [0, 3, 255, 255, 5, 5]
+
+
+def test_keep_classes_restores_a_lost_class_from_its_cam_seeds_or_its_best_region():
+    """Labels alpha (1) and beta (2); the seeds lost beta. With CAM seeds of beta on region 3
+    they come back; without, beta takes region 2, its highest score among the regions that are
+    no other class's object (region 1 is alpha's, even though beta scores highest there)."""
+    seeds = np.array([0, 1, 255, 0], np.uint8)
+    scores = np.array([[0.1, 0.0], [0.9, 0.95], [0.2, 0.6], [0.0, 0.3]])
+    from mcof.seeds import keep_classes
+
+    assert keep_classes(seeds, [1, 2], scores, np.array([0, 1, 0, 2], np.uint8)).tolist() == [0, 1, 255, 2]
+    assert keep_classes(seeds, [1, 2], scores).tolist() == [0, 1, 2, 0]
+    assert keep_classes(seeds, [1], scores[:, :1]).tolist() == seeds.tolist()  # nothing lost
+
+
+def test_cam_seeds_keep_a_class_whose_cam_is_weak_everywhere():
+    cams = np.zeros((2, 4, 4), np.float32)
+    cams[0, :2, 2:] = 0.9            # class 1: a clear seed (region 1)
+    cams[1, 2:, :2] = 0.3            # class 2: below both thresholds everywhere
+    adjacency = np.array([[0, 1], [0, 2], [1, 3], [2, 3]])
+    plain = seeds_from_cam(SP, adjacency, cams, np.array([1, 2]), 0.7, 0.5, 0.1)
+    kept = seeds_from_cam(SP, adjacency, cams, np.array([1, 2]), 0.7, 0.5, 0.1,
+                          keep_every_class=True)
+    assert 2 not in plain.tolist() and kept.tolist() == [0, 1, 2, 0]
