@@ -25,8 +25,11 @@ from pathlib import Path
 
 import yaml
 
+from mcof.layout import MAIN_ROOT, iteration_metrics
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "levers"
+COMPARISON = f"{MAIN_ROOT}/comparison.json"  # the rule compare_runs's output
 
 # Each lever: changes to config.yaml. Later levers may build on earlier ones by name ("+").
 LEVERS: dict[str, dict] = {
@@ -63,12 +66,15 @@ def lever_config(dataset: str, names: list[str], comparisons: bool) -> dict:
     return config
 
 
+def metrics_files(iterations: int) -> list[str]:
+    """The main run's metrics.json of every iteration, relative to the workflow directory."""
+    return [iteration_metrics(MAIN_ROOT, k) for k in range(1, iterations + 1)]
+
+
 def run(workdir: Path, config: dict, iterations: int, comparisons: bool, snakemake: str) -> float:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    targets = [f"results/iter{k}/metrics.json" for k in range(1, iterations + 1)]
-    if comparisons:
-        targets.append("results/comparison.json")
+    targets = metrics_files(iterations) + ([COMPARISON] if comparisons else [])
     cmd = [snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
            "--configfile", str(workdir / "config.yaml"), "--cores", "2", *targets]
     began = time.time()
@@ -80,8 +86,7 @@ def run(workdir: Path, config: dict, iterations: int, comparisons: bool, snakema
 
 
 def summarize(workdir: Path, iterations: int, seconds: float, comparisons: bool) -> dict:
-    metrics = [json.loads((workdir / f"results/iter{k}/metrics.json").read_text())
-               for k in range(1, iterations + 1)]
+    metrics = [json.loads((workdir / path).read_text()) for path in metrics_files(iterations)]
     row = {
         "val": [m.get("val_miou") for m in metrics],
         "test": [m.get("test_miou") for m in metrics],
@@ -95,9 +100,9 @@ def summarize(workdir: Path, iterations: int, seconds: float, comparisons: bool)
         "seconds": round(seconds, 1),
     }
     if comparisons:
-        runs = json.loads((workdir / "results/comparison.json").read_text())["runs"]
+        runs = json.loads((workdir / COMPARISON).read_text())["runs"]
         for root, table in runs.items():
-            name = root.rsplit("/", 1)[-1] if root != "results" else "mcof"
+            name = root.rsplit("/", 1)[-1] if root != MAIN_ROOT else "mcof"
             row[f"{name}_test"] = list(table["test_miou"].values())
         row["ratio"] = row["test"][-1] / row["full_test"][0]
     return row
@@ -108,12 +113,14 @@ def table_line(name: str, row: dict) -> str:
         return "-" if v is None else f"{v:.1f}"
 
     k = len(row["test"])
-    cells = [name, fmt(row["val"][0]), fmt(row["val"][-1]), fmt(row["test"][0]), fmt(row["test"][-1]),
-             f"{row['ratio']:.2f}" if "ratio" in row else "-",
-             " ".join(fmt(v) for v in row["seed_recall"]), " ".join(fmt(v) for v in row["mask_recall"]),
+    cells = [name, fmt(row["val"][0]), fmt(row["val"][-1]), fmt(row["test"][0]),
+             fmt(row["test"][-1]), f"{row['ratio']:.2f}" if "ratio" in row else "-",
+             " ".join(fmt(v) for v in row["seed_recall"]),
+             " ".join(fmt(v) for v in row["mask_recall"]),
              fmt(row["min_class_iou"]), f"{row['seconds']:.0f}"]
     if "direct_test" in row:
-        cells += [fmt(row["direct_test"][-1]), fmt(row["no_saliency_test"][-1]), fmt(row["full_test"][0])]
+        cells += [fmt(row["direct_test"][-1]), fmt(row["no_saliency_test"][-1]),
+                  fmt(row["full_test"][0])]
     return "| " + " | ".join(cells) + f" |  <!-- {k} iterations -->"
 
 
@@ -136,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     out_json = RESULTS / f"{args.dataset}.json"
     rows = json.loads(out_json.read_text()) if out_json.exists() else {}
     print("| lever | val 1 | val 5 | test 1 | test 5 | test 5 / full | seed recall | mask recall "
-          "| min class IoU | s |" + (" direct 5 | no saliency 5 | full |" if args.comparisons else ""))
+          "| min class IoU | s |"
+          + (" direct 5 | no saliency 5 | full |" if args.comparisons else ""))
     for name in names:
         parts = name.split("+")
         unknown = [p for p in parts if p not in LEVERS]

@@ -6,48 +6,65 @@ computation in the same process on the same images, already decoded or already t
 ratio stage/floor (of seconds) is what the step adds around the library call. Everything runs on
 the CPU with config.yaml's thread count, in a temporary directory.
 
-    python bench/stages.py --size default|voc [--images N] [--epochs E] [--out PATH]
+    python bench/stages.py --size default|voc [--images N] [--epochs E] [--crop C] [--out PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
+import math
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 import yaml
 from PIL import Image
-from skimage.segmentation import felzenszwalb, slic
+from skimage.segmentation import felzenszwalb
+from torch.utils.data import default_collate
 
 from mcof import IGNORE
 from mcof.artifacts import ArtifactReader
-from mcof.data.transforms import PAD_COLOUR, resize, to_float
+from mcof.config import per_iteration
+from mcof.crf import CRFSettings, dense_crf, label_unary
+from mcof.data.transforms import to_float
 from mcof.data.voc import DatasetIndex
-from mcof.models.classifier import Classifier, compute_cams
-from mcof.models.deeplab import BACKBONE_OF, PixelNet
-from mcof.models.regionnet import RegionNet
-from mcof.steps.classifier import make_cams, train_classifier
-from mcof.steps.dataset import dataset_classes, index_dataset, prepare_synthetic
-from mcof.steps.pixelnet import Targets, predict_pixelnet, train_pixelnet
+from mcof.layout import (AFFINITY, CAMS, CLASSIFIER, CRF_LABELS, PIXELNET, REFINED, REGIONNET,
+                         REGIONS, RW_CAMS, SALIENCY, SEEDS, SUPERPIXELS, TRAIN_MASKS)
+from mcof.models.affinity import affinities, pair_indices, random_walk, transition_matrix
+from mcof.models.classifier import compute_cams
+from mcof.models.deeplab import predict_logits
+from mcof.plan import SUPERPIXEL_LABELS
+from mcof.saliency import slic_regions
+from mcof.steps.affinity import (MAX_CELLS, AffinitySamples, affinity_step, random_walk_cams,
+                                 train_affinity)
+from mcof.steps.classifier import ClassificationSamples, make_cams, train_classifier
+from mcof.steps.crf import make_crf_labels
+from mcof.steps.dataset import dataset_classes, index_dataset, prepare_embedded
+from mcof.steps.pixelnet import SegmentationSamples, Targets, predict_pixelnet, train_pixelnet
 from mcof.steps.refine import make_refined
-from mcof.steps.regionnet import collate_regions, infer_regionnet, region_loss, train_regionnet
+from mcof.steps.regionnet import (RegionSample, RegionSamples, collate_regions, infer_regionnet,
+                                  region_loss, train_regionnet)
 from mcof.steps.saliency import make_saliency
 from mcof.steps.seeds import make_cam_seeds
 from mcof.steps.superpixels import make_superpixels
-from mcof.training.checkpoint import init_backbone_from_classifier, load_model
-from mcof.training.loop import steps_per_epoch
+from mcof.superpixels import paint
+from mcof.training.checkpoint import load_model
+
+from timing import (Timing, each, epoch_samples, fit_batches, forward_floor, markdown, measure,
+                    sgd_floor, warm_process)  # bench/timing.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 VOC_SIZE = (500, 375)  # width, height
@@ -57,8 +74,7 @@ SHARD = {"shard": 0, "n_shards": 1}
 INFER_BATCH = 8  # infer_regionnet's default; the rule does not set it
 
 
-def load_config() -> dict:
-    return yaml.safe_load((REPO / "config.yaml").read_text())
+# The run: dataset, artifacts and settings every stage reads.
 
 
 def resize_voc_copy(src: Path, dst: Path, size: tuple[int, int], quality: int) -> None:
@@ -82,129 +98,26 @@ def build_dataset(work: Path, size: str, n_images: int, cfg: dict) -> str:
     saliency see VOC-scale detail.
     """
     ds = cfg["dataset"]
-    spec = dict(ds["synthetic"], n_train=n_images, n_val=1)
+    spec = dict(ds["synthetic"], n_train=n_images, n_val=1, n_test=0)
     root = work / "VOC2012"
     if size == "voc":
         spec["size"] = VOC_SIZE[0]
-        prepare_synthetic(str(work / "square"), **spec)
+        prepare_embedded(str(work / "square"), source="synthetic", spec=spec)
         resize_voc_copy(work / "square", root, VOC_SIZE, quality=90)
     else:
-        prepare_synthetic(str(root), **spec)
+        prepare_embedded(str(root), source="synthetic", spec=spec)
     index_path = str(work / "train.json")
     classes = dataset_classes("synthetic", spec["n_classes"], ds["classes"])
-    index_dataset(str(root), "train", ds["train_list"], ds["mask_dir"], classes, index_path,
-                  ds["check_images"])
+    index_dataset(index_path, root=str(root), split="train", list_path=ds["train_list"],
+                  image_dir=ds["image_dir"], mask_dir=ds["mask_dir"], labels_from="masks",
+                  label_file=None, classes=classes, check_images=ds["check_images"])
     return index_path
-
-
-def warm_process() -> None:
-    """Pay one-off process start-up before any timing: the first optimizer imports
-    torch._dynamo (about 1 s) and mcof imports some skimage modules lazily. In the workflow every
-    job pays these once; bench/workflow.sh measures that, this script the per-image work."""
-    import skimage.color  # noqa: F401
-    import skimage.measure  # noqa: F401
-
-    layer = torch.nn.Conv2d(3, 4, 3)
-    optimizer = torch.optim.SGD(layer.parameters(), lr=0.1, momentum=0.9)
-    layer(torch.rand(2, 3, 16, 16)).sum().backward()
-    optimizer.step()
-
-
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def timed_loop(step, items: list, warmup: bool = True) -> float:
-    """Seconds of step(item) over items; torch loops first run one untimed iteration so that
-    one-off kernel setup is not counted."""
-    if warmup:
-        step(items[0])
-    start = time.perf_counter()
-    for item in items:
-        step(item)
-    return time.perf_counter() - start
-
-
-def epoch_batches(n: int, batch_size: int) -> list[int]:
-    """Batch sizes of one epoch of mcof.training.loop.fit on n samples."""
-    per_epoch = steps_per_epoch(n, batch_size)
-    used = min(n, per_epoch * batch_size)
-    return [min(batch_size, used - k * batch_size) for k in range(per_epoch)]
-
-
-def batched(items: list, sizes: list[int]) -> list[list]:
-    """Consecutive slices of items of the given sizes."""
-    starts = np.cumsum([0, *sizes])
-    return [items[a:b] for a, b in zip(starts[:-1], starts[1:])]
-
-
-def crop_stack(arrays: list[np.ndarray], crop: int, fill) -> torch.Tensor:
-    """Top-left crop x crop of each [C, H, W] or [H, W] array, padded with fill, stacked."""
-    first = arrays[0]
-    shape = (len(arrays), *first.shape[:-2], crop, crop)
-    out = np.empty(shape, dtype=first.dtype)
-    out[...] = fill
-    for k, a in enumerate(arrays):
-        part = a[..., :crop, :crop]
-        out[k, ..., :part.shape[-2], :part.shape[-1]] = part
-    return torch.from_numpy(out)
-
-
-def train_floor(model, net: dict, batches: list, epochs: int, loss_fn) -> float:
-    """Bare SGD loop of fit(): forward, loss, backward, step on prebuilt batches, no loading."""
-    optimizer = torch.optim.SGD(
-        [{"params": params, "lr": net["lr"] * mult} for params, mult in model.param_groups()],
-        lr=net["lr"], momentum=0.9, weight_decay=net["weight_decay"])
-    model.train()
-
-    def step(batch):
-        loss = loss_fn(model, batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return timed_loop(step, batches * epochs)
-
-
-@torch.no_grad()
-def forward_floor(model, inputs: list) -> float:
-    """Bare inference: model(*x) for every prebuilt input, under no_grad."""
-    model.eval()
-    return timed_loop(lambda x: model(*x), inputs)
-
-
-def region_batch(images, superpixels, seeds, scale: float) -> dict:
-    """A RegionNet training batch as collate_regions builds it, every image at `scale` (the top
-    of the scale range: fit pads each batch to its largest image)."""
-    samples = []
-    for image, sp, labels in zip(images, superpixels, seeds):
-        h, w = max(8, round(image.shape[0] * scale)), max(8, round(image.shape[1] * scale))
-        sp = resize(sp.astype(np.int32), h, w, True)  # as RegionSamples reads them
-        samples.append((to_float(resize(image, h, w, False)), sp, labels.copy(),
-                        np.bincount(sp.ravel(), minlength=len(labels))))
-    return collate_regions(samples)
-
-
-def read_all(path: str, stage: str, name: str, ids: list[str]) -> list[np.ndarray]:
-    with ArtifactReader(path, stage) as reader:
-        return [reader.read(i, name) for i in ids]
-
-
-def row(stage: str, images: int, seconds: float, floor_seconds: float | None = None,
-        note: str = "") -> dict:
-    floor = floor_seconds is not None
-    return {"stage": stage, "images": images, "seconds": round(seconds, 4),
-            "images_per_s": round(images / seconds, 2),
-            "floor_seconds": round(floor_seconds, 4) if floor else None,
-            "floor_images_per_s": round(images / floor_seconds, 2) if floor else None,
-            "ratio": round(seconds / floor_seconds, 2) if floor else None, "note": note}
 
 
 @dataclass
 class Run:
     """What the stages share: the indexed train split (one shard), its images decoded once for
-    the floors, and the temporary directory holding the artifacts."""
+    the floors, config.yaml's settings and the temporary directory holding the artifacts."""
 
     work: Path
     index_path: str
@@ -214,198 +127,277 @@ class Run:
     def __post_init__(self):
         self.index = DatasetIndex.load(self.index_path)
         self.ids = self.index.ids
-        self.labelled = [i for i in self.ids if self.index.labels[i]]
-        self.images = {i: self.index.load_image(i) for i in self.ids}
+        self.images = [self.index.load_image(i) for i in self.ids]
+
+    @cached_property
+    def tensors(self) -> list[torch.Tensor]:
+        """The images as float [3, H, W] tensors, as the torch steps make them."""
+        return [torch.from_numpy(to_float(image)) for image in self.images]
 
     def h5(self, stage: str) -> str:
         return str(self.work / f"{stage}.h5")
 
-    def pt(self, net: str) -> str:
-        return str(self.work / f"{net}.pt")
+    def pt(self, network: str) -> str:
+        return str(self.work / f"{network}.pt")
+
+    def read(self, stage: str, name: str) -> list[np.ndarray]:
+        """Array `name` of every image from the stage's artifact."""
+        with ArtifactReader(self.h5(stage), stage) as reader:
+            return [reader.read(i, name) for i in self.ids]
 
     def torch_args(self) -> dict:
         return {"device": DEVICE, "threads": self.cfg["threads"]}
 
-    def train_args(self, net: dict) -> dict:
-        """Keyword arguments every train_* rule passes alike."""
-        return {**self.torch_args(), "seed": self.cfg["seed"], "workers": self.cfg["workers"],
-                "amp": self.cfg["amp"], "weights": net["weights"], "epochs": self.epochs,
-                "batch_size": net["batch_size"], "lr": net["lr"],
-                "weight_decay": net["weight_decay"], "scale_range": tuple(net["scale"])}
+    def train_args(self, network: str, *keys: str) -> dict:
+        """Keyword arguments of a train_* step: those every training rule passes alike, then
+        the config section's own `keys`."""
+        net = self.cfg[network]
+        return {**self.torch_args(), "checkpoint_dir": str(self.work / "checkpoints" / network),
+                "seed": self.cfg["seed"], "workers": self.cfg["workers"], "amp": self.cfg["amp"],
+                "epochs": self.epochs,
+                **{k: net[k] for k in ("weights", "batch_size", "lr", "weight_decay", "scale",
+                                       *keys)}}
 
-    def train_batches(self, batch_size: int) -> list[list[str]]:
-        """Ids of the batches fit() draws in one epoch (their sizes; which images is moot)."""
-        return batched(self.labelled, epoch_batches(len(self.labelled), batch_size))
+    def training(self, network: str, step: Callable[[], object], samples, loss: Callable,
+                 what: str, collate: Callable = default_collate) -> Timing:
+        """Stage train_<network> against SGD steps of the network it trained on the batches fit()
+        drew, built ahead. `network` names the model kind and its config section alike."""
+        net = self.cfg[network]
+        trained = epoch_samples(len(samples), net["batch_size"]) * self.epochs
 
-    def crops(self, ids: list[str], crop: int) -> torch.Tensor:
-        """Training crops as tensors, padded with the mean colour like random_scale_crop's."""
-        return crop_stack([to_float(self.images[i]) for i in ids], crop, PAD_COLOUR[:, None, None])
+        def floor():
+            batches = fit_batches(samples, net["batch_size"], self.cfg["seed"], self.epochs,
+                                  collate)
+            return sgd_floor(load_model(self.pt(network), network), net, batches, loss)
 
-    def train_row(self, stage: str, batches: list, seconds: float, floor: float, what: str):
-        samples = sum(len(b) for b in batches) * self.epochs
-        return row(stage, samples, seconds, floor,
-                   f"images: samples of {self.epochs} epoch(s); floor: SGD steps on {what}")
+        return measure(f"train_{network}", trained, step, floor,
+                       f"images: samples of {self.epochs} epoch(s); floor: SGD steps on {what}")
 
 
-def bench_train_classifier(run: Run) -> dict:
+# The stages, one function each, in the workflow's order (iteration 1).
+
+
+def bench_train_classifier(run: Run) -> Timing:
     net = run.cfg["classifier"]
-    seconds = timed(lambda: train_classifier(
-        run.index_path, run.pt("classifier"), str(run.work / "ckpt/classifier"),
-        backbone=net["backbone"], output_stride=net["output_stride"], crop=net["crop"],
-        **run.train_args(net)))
-    batches = run.train_batches(net["batch_size"])
-    tensors = [(run.crops(b, net["crop"]),
-                torch.from_numpy(np.stack([run.index.label_vector(i) for i in b])))
-               for b in batches]
-    torch.manual_seed(run.cfg["seed"])
-    model = Classifier(run.index.n_classes - 1, net["backbone"], net["weights"],
-                       net["output_stride"])
-    floor = train_floor(model, net, tensors, run.epochs,
-                        lambda m, b: F.multilabel_soft_margin_loss(m(b[0]), b[1]))
-    return run.train_row("train_classifier", batches, seconds, floor, f"{net['crop']}px crops")
+    return run.training(
+        CLASSIFIER,
+        lambda: train_classifier(run.index_path, run.pt(CLASSIFIER), **run.train_args(
+            CLASSIFIER, "backbone", "output_stride", "crop")),
+        ClassificationSamples(run.index, net["crop"], tuple(net["scale"])),
+        lambda model, batch: F.multilabel_soft_margin_loss(model(batch[0]), batch[1]),
+        f"{net['crop']}px crops")
 
 
-def bench_make_cams(run: Run) -> dict:
+def bench_make_cams(run: Run) -> Timing:
     scales, flip = run.cfg["cam"]["scales"], run.cfg["cam"]["flip"]
-    seconds = timed(lambda: make_cams(run.index_path, run.pt("classifier"), run.h5("cams"),
-                                      **SHARD, scales=list(scales), flip=flip, **run.torch_args()))
-    model = load_model(run.pt("classifier"), "classifier", n_classes=run.index.n_classes - 1)
-    items = [(torch.from_numpy(to_float(run.images[i])), [c - 1 for c in run.index.labels[i]])
-             for i in run.ids]
-    floor = timed_loop(lambda it: compute_cams(model.eval(), it[0], it[1], tuple(scales), flip),
-                       items)
-    return row("make_cams", len(run.ids), seconds, floor,
-               f"floor: compute_cams on tensors, scales {scales}, flip {flip}")
+
+    def floor():
+        model = load_model(run.pt(CLASSIFIER), CLASSIFIER).eval()
+        labels = [[c - 1 for c in run.index.labels[i]] for i in run.ids]
+        return each(lambda item: compute_cams(model, *item, tuple(scales), flip),
+                    list(zip(run.tensors, labels)))
+
+    return measure(
+        "make_cams", len(run.ids),
+        lambda: make_cams(run.index_path, run.pt(CLASSIFIER), run.h5(CAMS), **SHARD,
+                          scales=scales, flip=flip, **run.torch_args()),
+        floor, f"floor: compute_cams on tensors, scales {scales}, flip {flip}")
 
 
-def bench_superpixels(run: Run) -> dict:
+def bench_train_affinity(run: Run) -> Timing:
+    """Its floor's loss is the step's own: affinity_loss alone, nothing counted besides."""
+    net = run.cfg["affinity"]
+    loss = affinity_step(net["radius"])
+    init = run.pt(CLASSIFIER) if net["init_from_classifier"] else None
+    return run.training(
+        AFFINITY,
+        lambda: train_affinity(run.index_path, [run.h5(CAMS)], run.pt(AFFINITY), init=init,
+                               **run.train_args(AFFINITY, "backbone", "dim", "radius", "high",
+                                                "low", "crop")),
+        AffinitySamples(run.index, [run.h5(CAMS)], net["crop"], net["scale"], net["high"],
+                        net["low"]),
+        lambda model, batch: loss(model, batch, torch.device(DEVICE))[0],
+        f"{net['crop']}px crops")
+
+
+def bench_random_walk_cams(run: Run) -> Timing:
+    """Its floor starts from each image's embedding, computed beforehand: the stage adds the
+    network's forward pass besides reading and writing."""
+    net = run.cfg["affinity"]
+
+    @torch.no_grad()
+    def floor():
+        model = load_model(run.pt(AFFINITY), AFFINITY).eval()
+        walks = []
+        for x, cams in zip(run.tensors, run.read(CAMS, "cams")):
+            if len(cams):
+                embedding = model(x[None]).float()
+                factor = math.ceil(math.sqrt(embedding[0, 0].numel() / MAX_CELLS))
+                if factor > 1:  # as the step does: a dense matrix of at most MAX_CELLS^2
+                    embedding = F.avg_pool2d(embedding, factor, ceil_mode=True)
+                h, w = embedding.shape[2:]
+                scores = np.concatenate([1 - cams.max(axis=0, keepdims=True), cams])
+                coarse = F.adaptive_avg_pool2d(torch.from_numpy(scores.astype(np.float32)),
+                                               (h, w)).flatten(1)
+                walks.append((embedding, coarse, *pair_indices(h, w, net["radius"])))
+
+        def walk(item):
+            embedding, coarse, first, second = item
+            n_cells = embedding.shape[2] * embedding.shape[3]
+            transition = transition_matrix(affinities(embedding, first, second)[0], first,
+                                           second, n_cells, net["beta"])
+            return random_walk(coarse, transition, net["steps"])
+
+        return each(walk, walks)
+
+    return measure(
+        "random_walk_cams", len(run.ids),
+        lambda: random_walk_cams(run.index_path, run.pt(AFFINITY), run.h5(CAMS), run.h5(RW_CAMS),
+                                 **SHARD, **{k: net[k] for k in ("radius", "beta", "steps",
+                                                                 "background_power")},
+                                 **run.torch_args()),
+        floor, "floor: transition matrix and walk of background + CAMs on ready embeddings")
+
+
+def bench_superpixels(run: Run) -> Timing:
     sp = run.cfg["superpixels"]
-    seconds = timed(lambda: make_superpixels(run.index_path, run.h5("superpixels"), **SHARD, **sp))
-    floor = timed_loop(lambda im: felzenszwalb(im, **sp), list(run.images.values()), warmup=False)
-    return row("superpixels", len(run.ids), seconds, floor,
-               "floor: skimage felzenszwalb on decoded images")
+    return measure(
+        "superpixels", len(run.ids),
+        lambda: make_superpixels(run.index_path, run.h5(SUPERPIXELS), **SHARD, **sp),
+        lambda: each(lambda image: felzenszwalb(image, **sp), run.images, warmup=False),
+        "floor: skimage felzenszwalb on decoded images")
 
 
-def bench_seeds_from_cam(run: Run) -> dict:
-    keys = ("object_threshold", "local_max_min", "background_threshold")
-    seconds = timed(lambda: make_cam_seeds(
-        run.index_path, run.h5("cams"), run.h5("superpixels"), run.h5("seeds"), **SHARD,
-        **{k: run.cfg["seeds"][k] for k in keys}))
-    return row("seeds_from_cam", len(run.ids), seconds, note="no library floor")
+def bench_seeds_from_cam(run: Run) -> Timing:
+    keys = ("object_threshold", "local_max_min", "background_threshold", "keep_every_class")
+    return measure(
+        "seeds_from_cam", len(run.ids),
+        lambda: make_cam_seeds(run.index_path, run.h5(CAMS), run.h5(SUPERPIXELS), run.h5(SEEDS),
+                               **SHARD, **{k: run.cfg["seeds"][k] for k in keys}),
+        note="no library floor")
 
 
-def bench_train_regionnet(run: Run) -> dict:
+def bench_train_regionnet(run: Run) -> Timing:
     net = run.cfg["regionnet"]
-    seconds = timed(lambda: train_regionnet(
-        run.index_path, [run.h5("superpixels")], [run.h5("seeds")], run.pt("regionnet"),
-        str(run.work / "ckpt/regionnet"), backbone=net["backbone"],
-        classifier_path=run.pt("classifier"), pooled=net["pooled_first"],
-        loss_weighting=net["loss_weighting"], hidden=net["hidden"], **run.train_args(net)))
-    batches = run.train_batches(net["batch_size"])
-    top = max(net["scale"])
-    tensors = [region_batch([run.images[i] for i in b],
-                            read_all(run.h5("superpixels"), "superpixels", "labels", b),
-                            read_all(run.h5("seeds"), "seeds", "labels", b), top)
-               for b in batches]
-    torch.manual_seed(run.cfg["seed"])
-    model = RegionNet(run.index.n_classes, net["backbone"], net["weights"], hidden=net["hidden"],
-                      pooled=net["pooled_first"])
-    init_backbone_from_classifier(model.features, net["backbone"], run.pt("classifier"))
+    init = None if net["init_from"] == "none" else run.pt(CLASSIFIER)  # iteration 1
 
-    def loss(m, b):
-        logits = m(b["images"], b["superpixels"], b["offsets"], b["n_regions"])
-        return region_loss(logits, b["labels"], b["sizes"], net["loss_weighting"])
-    floor = train_floor(model, net, tensors, run.epochs, loss)
-    return run.train_row("train_regionnet", batches, seconds, floor,
-                         f"whole images at scale {top}")
+    def loss(model, batch):
+        logits = model(batch["images"], batch["superpixels"], batch["offsets"], batch["n_regions"])
+        return region_loss(logits, batch["labels"], batch["sizes"], net["loss_weighting"])
+
+    return run.training(
+        REGIONNET,
+        lambda: train_regionnet(run.index_path, [run.h5(SUPERPIXELS)], [run.h5(SEEDS)],
+                                run.pt(REGIONNET), init=init,
+                                pooled=per_iteration(net["pooled"], 1),
+                                **run.train_args(REGIONNET, "backbone", "loss_weighting",
+                                                 "hidden")),
+        RegionSamples(run.index, [run.h5(SUPERPIXELS)], [run.h5(SEEDS)], tuple(net["scale"])),
+        loss, "whole images", collate=collate_regions)
 
 
-def bench_infer_regionnet(run: Run) -> dict:
-    seconds = timed(lambda: infer_regionnet(
-        run.index_path, run.pt("regionnet"), run.h5("superpixels"), run.h5("seeds"),
-        run.h5("regions"), **SHARD, seed_override=run.cfg["regionnet"]["seed_override"],
-        **run.torch_args()))
-    model = load_model(run.pt("regionnet"), "regionnet", n_classes=run.index.n_classes)
-    inputs = []
-    for start in range(0, len(run.ids), INFER_BATCH):
-        chunk = run.ids[start:start + INFER_BATCH]
-        sps = read_all(run.h5("superpixels"), "superpixels", "labels", chunk)
-        b = collate_regions([(to_float(run.images[i]), sp.astype(np.int64))
-                             for i, sp in zip(chunk, sps)])
-        inputs.append((b["images"], b["superpixels"], b["offsets"], b["n_regions"]))
-    floor = forward_floor(model, inputs)
-    return row("infer_regionnet", len(run.ids), seconds, floor,
-               f"floor: forward on tensors, batches of {INFER_BATCH}")
+def bench_infer_regionnet(run: Run) -> Timing:
+    net = run.cfg["regionnet"]
+
+    def floor():
+        model = load_model(run.pt(REGIONNET), REGIONNET).eval()
+        samples = [RegionSample(x.numpy(), sp.astype(np.int64))
+                   for x, sp in zip(run.tensors, run.read(SUPERPIXELS, "labels"))]
+        batches = [collate_regions(samples[start:start + INFER_BATCH])
+                   for start in range(0, len(samples), INFER_BATCH)]
+        return forward_floor(lambda b: model(b["images"], b["superpixels"], b["offsets"],
+                                             b["n_regions"]), batches)
+
+    return measure(
+        "infer_regionnet", len(run.ids),
+        lambda: infer_regionnet(run.index_path, run.pt(REGIONNET), run.h5(SUPERPIXELS),
+                                run.h5(SEEDS), run.h5(REGIONS), **SHARD,
+                                seed_override=per_iteration(net["seed_override"], 1),
+                                keep_every_class=net["keep_every_class"], **run.torch_args()),
+        floor, f"floor: forward on tensors, batches of {INFER_BATCH}")
 
 
-def bench_saliency(run: Run) -> dict:
+def bench_saliency(run: Run) -> Timing:
     sal = run.cfg["saliency"]
-    seconds = timed(lambda: make_saliency(
-        run.index_path, run.h5("saliency"), **SHARD, method=sal["method"],
-        external_dir=sal["external_dir"], pixels_per_region=sal["pixels_per_region"],
-        compactness=sal["compactness"]))
-
-    def slic_only(im):
-        n_segments = max(16, round(im.shape[0] * im.shape[1] / sal["pixels_per_region"]))
-        slic(im, n_segments=n_segments, compactness=sal["compactness"], start_label=0,
-             convert2lab=True)
-    floor = timed_loop(slic_only, list(run.images.values()), warmup=False)
-    return row("saliency", len(run.ids), seconds, floor,
-               "floor: skimage slic only, just the superpixel part of RBD")
+    return measure(
+        "saliency", len(run.ids),
+        lambda: make_saliency(run.index_path, run.h5(SALIENCY), **SHARD, **sal),
+        lambda: each(lambda image: slic_regions(image, sal["pixels_per_region"],
+                                                sal["compactness"]), run.images, warmup=False),
+        "floor: skimage slic only, just the superpixel part of RBD")
 
 
-def bench_refine_regions(run: Run) -> dict:
-    ref = run.cfg["refine"]
-    seconds = timed(lambda: make_refined(
-        run.index_path, run.h5("superpixels"), run.h5("regions"), run.h5("saliency"),
-        run.h5("refined"), **SHARD, threshold=ref["threshold"], keep_object=ref["keep_object"],
-        bins_per_channel=ref["bins_per_channel"]))
-    return row("refine_regions", len(run.ids), seconds, note="no library floor")
+def bench_refine_regions(run: Run) -> Timing:
+    return measure(
+        "refine_regions", len(run.ids),
+        lambda: make_refined(run.index_path, run.h5(SUPERPIXELS), run.h5(REGIONS),
+                             run.h5(SALIENCY), run.h5(REFINED), **SHARD, **run.cfg["refine"]),
+        note="no library floor")
 
 
-def bench_train_pixelnet(run: Run) -> dict:
+def bench_crf_labels(run: Run) -> Timing:
+    """The refined regions through the dense CRF, as iteration 1 does with crf.loop on."""
+    crf = {f.name: run.cfg["crf"][f.name] for f in dataclasses.fields(CRFSettings)}
+    confidence = run.cfg["crf"]["label_confidence"]
+
+    def floor():
+        painted = map(paint, [sp.astype(np.int64) for sp in run.read(SUPERPIXELS, "labels")],
+                      run.read(REFINED, "labels"))
+        unaries = [label_unary(p, [0, *run.index.labels[i]], run.index.n_classes, confidence)
+                   for p, i in zip(painted, run.ids)]
+        settings = CRFSettings(**crf)
+        return each(lambda item: dense_crf(*item, settings), list(zip(run.images, unaries)))
+
+    return measure(
+        "crf_labels", len(run.ids),
+        lambda: make_crf_labels(run.index_path, run.h5(REFINED), run.h5(SUPERPIXELS),
+                                run.h5(CRF_LABELS), label_stage=REFINED, **SHARD, crf=crf,
+                                label_confidence=confidence, threads=run.cfg["threads"]),
+        floor, f"floor: mcof.crf.dense_crf ({crf['backend']}) on ready unaries")
+
+
+def bench_train_pixelnet(run: Run) -> Timing:
     """Iteration 1's PixelNet: trained on the refined regions, as the workflow's plan says."""
     net = run.cfg["pixelnet"]
-    seconds = timed(lambda: train_pixelnet(
-        run.index_path, run.pt("pixelnet"), str(run.work / "ckpt/pixelnet"), target="regions",
-        label_paths=[run.h5("refined")], label_stage="refined",
-        superpixel_paths=[run.h5("superpixels")], arch=net["arch"],
-        classifier_path=run.pt("classifier"), crop=net["crop"],
-        min_confidence=net["min_label_confidence"], **run.train_args(net)))
-    targets = Targets("regions", run.index, [run.h5("refined")], "refined",
-                      [run.h5("superpixels")], net["min_label_confidence"])
-    batches = run.train_batches(net["batch_size"])
-    tensors = [(run.crops(b, net["crop"]),
-                crop_stack([targets(i).astype(np.int64) for i in b], net["crop"], IGNORE))
-               for b in batches]
-    torch.manual_seed(run.cfg["seed"])
-    model = PixelNet(run.index.n_classes, net["arch"], net["weights"])
-    init_backbone_from_classifier(model.features, BACKBONE_OF[net["arch"]], run.pt("classifier"))
-    floor = train_floor(model, net, tensors, run.epochs,
-                        lambda m, b: F.cross_entropy(m(b[0]), b[1], ignore_index=IGNORE))
-    return run.train_row("train_pixelnet", batches, seconds, floor, f"{net['crop']}px crops")
+    labels, superpixels = [run.h5(REFINED)], [run.h5(SUPERPIXELS)]
+    targets = Targets(SUPERPIXEL_LABELS, run.index, labels, REFINED, superpixels,
+                      net["min_label_confidence"])
+    classifier = run.pt(CLASSIFIER) if net["init_from_classifier"] else None
+    return run.training(
+        PIXELNET,
+        lambda: train_pixelnet(run.index_path, labels, superpixels, run.pt(PIXELNET),
+                               classifier=classifier, previous=None, target=SUPERPIXEL_LABELS,
+                               label_stage=REFINED, **run.train_args(
+                                   PIXELNET, "arch", "crop", "min_label_confidence")),
+        SegmentationSamples(run.index, targets, net["crop"], tuple(net["scale"])),
+        lambda model, batch: F.cross_entropy(model(batch[0]), batch[1], ignore_index=IGNORE),
+        f"{net['crop']}px crops")
 
 
-def bench_predict_pixelnet(run: Run) -> dict:
+def bench_predict_pixelnet(run: Run) -> Timing:
     """train_masks of the train split (restricted to each image's labels)."""
     flip = run.cfg["pixelnet"]["flip_test"]
-    seconds = timed(lambda: predict_pixelnet(
-        run.index_path, run.pt("pixelnet"), run.h5("train_masks"), stage="train_masks", **SHARD,
-        restrict=True, flip=flip, crf=None, **run.torch_args()))
-    model = load_model(run.pt("pixelnet"), "pixelnet", n_classes=run.index.n_classes)
-    inputs = []
-    for i in run.ids:
-        x = torch.from_numpy(to_float(run.images[i]))[None]
-        inputs.append((torch.cat([x, x.flip(-1)]) if flip else x,))
-    floor = forward_floor(model, inputs)
-    return row("predict_pixelnet", len(run.ids), seconds, floor,
-               "floor: forward on tensors" + (", image + mirror" if flip else ""))
+
+    def floor():
+        model = load_model(run.pt(PIXELNET), PIXELNET).eval()
+        return forward_floor(lambda x: predict_logits(model, x, flip), run.tensors)
+
+    return measure(
+        "predict_pixelnet", len(run.ids),
+        lambda: predict_pixelnet(run.index_path, run.pt(PIXELNET), run.h5(TRAIN_MASKS),
+                                 stage=TRAIN_MASKS, **SHARD, restrict=True, flip=flip, crf=None,
+                                 **run.torch_args()),
+        floor, "floor: forward on tensors" + (", image + mirror" if flip else ""))
 
 
-STAGES = (bench_train_classifier, bench_make_cams, bench_superpixels, bench_seeds_from_cam,
-          bench_train_regionnet, bench_infer_regionnet, bench_saliency, bench_refine_regions,
-          bench_train_pixelnet, bench_predict_pixelnet)
+STAGES = (bench_train_classifier, bench_make_cams, bench_train_affinity, bench_random_walk_cams,
+          bench_superpixels, bench_seeds_from_cam, bench_train_regionnet, bench_infer_regionnet,
+          bench_saliency, bench_refine_regions, bench_crf_labels, bench_train_pixelnet,
+          bench_predict_pixelnet)
 """In workflow order: each stage reads what the earlier ones wrote (iteration 1, one shard)."""
+
+
+# The command.
 
 
 def header(args, threads: int) -> str:
@@ -418,15 +410,6 @@ def header(args, threads: int) -> str:
             f"date: {datetime.datetime.now().isoformat(timespec='seconds')}; commit: {commit}; "
             f"size: {args.size}, images: {args.images}, epochs: {args.epochs}, "
             f"threads: {threads}, device: {DEVICE}")
-
-
-def markdown(rows: list[dict]) -> str:
-    cols = ["stage", "images", "seconds", "images_per_s", "floor_seconds", "floor_images_per_s",
-            "ratio", "note"]
-    lines = ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
-    lines += ["| " + " | ".join("" if r[c] is None else str(r[c]) for c in cols) + " |"
-              for r in rows]
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -442,7 +425,7 @@ def main() -> None:
     args = parser.parse_args()
     args.images = args.images or DEFAULT_IMAGES[args.size]
     out = Path(args.out or REPO / "bench" / "results" / f"stages-{args.size}.json")
-    cfg = load_config()
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
     if args.crop:
         cfg["classifier"]["crop"] = cfg["pixelnet"]["crop"] = args.crop
     torch.set_num_threads(cfg["threads"])
@@ -453,7 +436,7 @@ def main() -> None:
                   args.epochs)
         for stage in STAGES:
             print(f"[stages] {stage.__name__}", file=sys.stderr, flush=True)
-            rows.append(stage(run))
+            rows.append(stage(run).row())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=1) + "\n")
     print(header(args, cfg["threads"]))

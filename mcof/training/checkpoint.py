@@ -30,6 +30,11 @@ def _atomic_save(obj: dict, path: Path) -> None:
         torch.save(obj, tmp)
 
 
+def _load(path: Path) -> dict:
+    """The one place a file is unpickled: tensors and built-in types only (weights_only)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def file_identity(*paths: str | Path) -> list[tuple[str, int, int]]:
     """(name, size, mtime) of input files: a resumed training must see the same inputs."""
     out = []
@@ -50,7 +55,7 @@ def read_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"model file not found: {path}")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = _load(path)
     except Exception as err:  # torch raises several unrelated types for bad files
         raise CheckpointError(f"cannot read model file {path}: {err}") from err
     if not isinstance(ckpt, dict) or "arch" not in ckpt or "state_dict" not in ckpt:
@@ -68,7 +73,8 @@ def load_model(path: str | Path, kind: str, n_classes: int | None = None) -> nn.
         raise CheckpointError(f"{path} holds a {arch.get('kind')!r} network, expected {kind!r}")
     if n_classes is not None and arch.get("n_classes") != n_classes:
         raise CheckpointError(
-            f"{path} was trained for {arch.get('n_classes')} classes, but the dataset has {n_classes}")
+            f"{path} was trained for {arch.get('n_classes')} classes, but the dataset has "
+            f"{n_classes}")
     model = build_model(arch)
     try:
         model.load_state_dict(ckpt["state_dict"])
@@ -101,7 +107,8 @@ def init_backbone(features: nn.Module, backbone: str, path: str) -> None:
 
 
 def signature_digest(signature: dict) -> str:
-    return hashlib.sha256(json.dumps(signature, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    text = json.dumps(signature, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class EpochCheckpoints:
@@ -123,7 +130,7 @@ class EpochCheckpoints:
         """The newest checkpoint of this run as a dict (epoch, model, optimizer), or None."""
         for path in reversed(self._files()):
             try:
-                state = torch.load(path, map_location="cpu", weights_only=True)
+                state = _load(path)
             except Exception as err:
                 log.warning("ignoring unreadable checkpoint %s: %s", path, err)
                 continue
