@@ -25,7 +25,9 @@ from pathlib import Path
 
 import yaml
 
-from mcof.layout import MAIN_ROOT, iteration_metrics
+from mcof.artifacts import ArtifactReader
+from mcof.data.voc import DatasetIndex
+from mcof.layout import MAIN_ROOT, SEEDS, artifact, index_file, iteration_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "levers"
@@ -43,6 +45,9 @@ LEVERS: dict[str, dict] = {
     "regionnet_from_pixelnet": {"regionnet": {"init_from": "pixelnet"}},
     "multi_class_refine": {"refine": {"multi_class": "saliency"}},
     "all_mask_votes": {"seeds": {"mask_min_confidence": 0.0, "mask_min_share": 0.0}},
+    "rw_cams": {"affinity": {"cams": True}},
+    "rw_masks": {"affinity": {"masks": True}},
+    "all_targets": {"pixelnet": {"min_label_confidence": 0.0}},
 }
 
 
@@ -85,6 +90,15 @@ def run(workdir: Path, config: dict, iterations: int, comparisons: bool, snakema
     return time.time() - began
 
 
+def images_missing_a_class(workdir: Path, k: int) -> int:
+    """Training images whose seeds of iteration k hold no region of a class their labels name."""
+    index = DatasetIndex.load(workdir / index_file("train"))
+    shards = sorted((workdir / artifact(MAIN_ROOT, k, SEEDS, "0")).parent.glob("shard*.h5"))
+    with ArtifactReader(shards, SEEDS) as seeds:
+        return sum(not set(index.labels[i]) <= set(seeds.read(i, "labels").tolist())
+                   for i in index.ids)
+
+
 def summarize(workdir: Path, iterations: int, seconds: float, comparisons: bool) -> dict:
     metrics = [json.loads((workdir / path).read_text()) for path in metrics_files(iterations)]
     row = {
@@ -97,6 +111,8 @@ def summarize(workdir: Path, iterations: int, seconds: float, comparisons: bool)
         "min_class_iou": min(
             (v or 0.0) for m in metrics for stage in ("seeds", "regions", "train_masks")
             for name, v in m["train_iou"].get(stage, {}).items() if name != "background"),
+        "images_missing_a_class": [images_missing_a_class(workdir, k)
+                                   for k in range(1, iterations + 1)],
         "seconds": round(seconds, 1),
     }
     if comparisons:

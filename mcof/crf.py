@@ -139,18 +139,22 @@ class _Kernel:
         return out * self.norm
 
 
+NEAR_RADIUS = 3
+
+
 def bilateral_offsets(radius: int, xy_std: float) -> tuple[list[tuple[int, int]], list[float]]:
     """Offsets of the bilateral window and the pixel area each stands for.
 
     A (2 radius + 1)^2 grid spaced d = ceil(2 xy_std / radius) apart spans two standard
-    deviations, each sample standing for d^2 pixels; where d > 1 the cell around the centre is
-    sampled densely instead, so that thin structures next to a pixel are not skipped.
+    deviations, each sample standing for d^2 pixels; where d > 1 the pixels nearest the centre
+    (up to NEAR_RADIUS away) are sampled densely too, so that thin structures next to a pixel
+    are not skipped.
     """
     d = max(1, math.ceil(2 * xy_std / radius))
     if d == 1:
         offsets = window_offsets(radius, 1)
         return offsets, [1.0] * len(offsets)
-    near, far = window_offsets(d // 2, 1), window_offsets(radius, d)
+    near, far = window_offsets(min(d // 2, NEAR_RADIUS), 1), window_offsets(radius, d)
     return near + far, [1.0] * len(near) + [float(d * d)] * len(far)
 
 

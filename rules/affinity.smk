@@ -49,11 +49,11 @@ rule random_walk_cams:
     output:
         L.shared(L.RW_CAMS),
     params:
+        **WALK,
         shard=lambda wc: int(wc.shard),
         n_shards=SHARDS["train"],
         background_power=config["affinity"]["background_power"],
         device=config["device"],
-        **WALK,
     threads: TORCH_THREADS
     resources:
         gpu=1,
@@ -77,10 +77,10 @@ rule random_walk_masks:
     output:
         L.artifact(stage=L.RW_MASKS),
     params:
+        **WALK,
         shard=lambda wc: int(wc.shard),
         n_shards=SHARDS["train"],
         device=config["device"],
-        **WALK,
     threads: TORCH_THREADS
     resources:
         gpu=1,

@@ -6,9 +6,7 @@ from snakemake.utils import validate
 # The workflow and its jobs import the mcof package from this checkout (in a conda env too).
 sys.path.insert(0, workflow.basedir)
 os.environ.update(
-    PYTHONPATH=os.pathsep.join(
-        p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
-    )
+    PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p)
 )
 
 from mcof import layout as L
@@ -20,12 +18,8 @@ validate(config, "../schemas/config.schema.yaml")
 check_config(config)
 
 DATASET = config["dataset"]
-DATASET_ROOT = (
-    "results/dataset/VOC2012" if DATASET["source"] in EMBEDDED else DATASET["root"]
-)
-MASK_DIR = (
-    os.path.join(DATASET_ROOT, DATASET["mask_dir"]) if DATASET["mask_dir"] else None
-)
+DATASET_ROOT = "results/dataset/VOC2012" if DATASET["source"] in EMBEDDED else DATASET["root"]
+MASK_DIR = os.path.join(DATASET_ROOT, DATASET["mask_dir"]) if DATASET["mask_dir"] else None
 SPLITS = dataset_splits(config)
 SHARDS = {split: config["shards"].get(split, 1) for split in SPLITS}
 PLAN = Plan(
@@ -42,13 +36,9 @@ REPORTED = PLAN.reported_split
 TORCH_THREADS = config["threads"]
 LAST = config["iterations"]
 CRF_SETTINGS = {
-    k: v
-    for k, v in config["crf"].items()
-    if k not in ("loop", "final", "label_confidence")
+    k: v for k, v in config["crf"].items() if k not in ("loop", "final", "label_confidence")
 }
-REPORT_SAMPLES = (
-    [] if config["supervision"] == "full" else list(range(config["report_samples"]))
-)
+REPORT_SAMPLES = [] if config["supervision"] == "full" else list(range(config["report_samples"]))
 CLASSES = dataset_classes(
     config["dataset"]["source"],
     config["dataset"]["synthetic"]["n_classes"],
@@ -71,6 +61,23 @@ def reported_split():
             "dataset.val_list, dataset.test_list); ask for the pseudo-labels instead"
         )
     return REPORTED
+
+
+def dataset_inputs(wc):
+    """The files an index is made from: the embedded dataset, or the user's lists and labels
+    (declared, so that a changed file reruns what depends on it)."""
+    if DATASET["source"] in EMBEDDED:
+        return ["results/dataset/VOC2012"]
+    files = [dataset_file(DATASET[f"{wc.split}_list"])]
+    if wc.split == "train" and DATASET["labels"]:
+        files.append(dataset_file(DATASET["labels"]))
+    return [f for f in files if f]
+
+
+def dataset_file(path):
+    if not path:
+        return None
+    return path if os.path.isabs(path) else os.path.join(DATASET_ROOT, path)
 
 
 def shared_files(stage):
@@ -129,9 +136,7 @@ def stage_shards(stage, k=None):
 
 def stage_shard(stage, k=None):
     """Input function: the wildcard's shard of a stage of its run and iteration (or of k)."""
-    return lambda wc: PLAN.artifact(
-        wc.root, iteration(wc) if k is None else k, stage, wc.shard
-    )
+    return lambda wc: PLAN.artifact(wc.root, iteration(wc) if k is None else k, stage, wc.shard)
 
 
 def pixelnet_target(wc):
@@ -164,16 +169,11 @@ def iteration_stage_metrics(wc):
 
 def reported_pngs(wc):
     split = reported_split()
-    return L.prediction_pngs(
-        PLAN.home(wc.root, iteration(wc), L.mask_stage(split)), wc.k, split
-    )
+    return L.prediction_pngs(PLAN.home(wc.root, iteration(wc), L.mask_stage(split)), wc.k, split)
 
 
 def run_metrics(root):
-    return [
-        L.iteration_metrics(root, k)
-        for k in range(1, PLAN.last_iteration(root, LAST) + 1)
-    ]
+    return [L.iteration_metrics(root, k) for k in range(1, PLAN.last_iteration(root, LAST) + 1)]
 
 
 def comparison_metrics(wc):
@@ -212,13 +212,9 @@ def sample_inputs(wc):
         "saliency": shared_files(L.SALIENCY),
         "seeds": PLAN.artifacts(main, 1, L.SEEDS),
         "regions": PLAN.artifacts(main, 1, L.REGIONS),
-        "refined": (
-            PLAN.artifacts(main, 1, L.REFINED) if config["saliency_refine"] else []
-        ),
+        "refined": (PLAN.artifacts(main, 1, L.REFINED) if config["saliency_refine"] else []),
         "masks": [
-            path
-            for k in range(1, LAST + 1)
-            for path in PLAN.artifacts(main, k, L.TRAIN_MASKS)
+            path for k in range(1, LAST + 1) for path in PLAN.artifacts(main, k, L.TRAIN_MASKS)
         ],
     }
 

@@ -14,23 +14,6 @@ rule prepare_dataset:
         "../workflow_scripts/prepare_dataset.py"
 
 
-def dataset_inputs(wc):
-    """The files an index is made from: the embedded dataset, or the user's lists and labels
-    (declared, so that a changed file reruns what depends on it)."""
-    if DATASET["source"] in EMBEDDED:
-        return ["results/dataset/VOC2012"]
-    files = [dataset_file(DATASET[f"{wc.split}_list"])]
-    if wc.split == "train" and DATASET["labels"]:
-        files.append(dataset_file(DATASET["labels"]))
-    return [f for f in files if f]
-
-
-def dataset_file(path):
-    if not path:
-        return None
-    return path if os.path.isabs(path) else os.path.join(DATASET_ROOT, path)
-
-
 rule index_dataset:
     input:
         dataset_inputs,

@@ -4,12 +4,8 @@ EVALUATED = "|".join(L.ITERATION_STAGES)
 rule evaluate_stage:
     input:
         index=lambda wc: L.index_file(L.split_of(wc.stage)),
-        labels=lambda wc: split_shards(
-            L.artifact(wc.root, wc.k, wc.stage), L.split_of(wc.stage)
-        ),
-        superpixels=lambda wc: (
-            shared_files(L.SUPERPIXELS) if wc.stage in L.REGION_STAGES else []
-        ),
+        labels=lambda wc: split_shards(L.artifact(wc.root, wc.k, wc.stage), L.split_of(wc.stage)),
+        superpixels=lambda wc: (shared_files(L.SUPERPIXELS) if wc.stage in L.REGION_STAGES else []),
     output:
         L.stage_metrics(),
     wildcard_constraints:

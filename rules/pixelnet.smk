@@ -100,9 +100,7 @@ rule crf_labels:
 
 rule export_pngs:
     input:
-        masks=lambda wc: split_shards(
-            L.artifact(wc.root, wc.k, L.mask_stage(wc.split)), wc.split
-        ),
+        masks=lambda wc: split_shards(L.artifact(wc.root, wc.k, L.mask_stage(wc.split)), wc.split),
     output:
         directory(L.prediction_pngs()),
     params:

@@ -24,35 +24,28 @@ import colorsys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
 
 from mcof import IGNORE
-from mcof.data.synthetic import boundary_band, object_count_probs, smooth_noise, write_voc_tree
+from mcof.data.embedded import (
+    EmbeddedSpec,
+    boundary_band,
+    object_count_probs,
+    smooth_noise,
+    write_voc_tree,
+)
 
 PHOTO_CLASSES = ("cat", "coffee", "coin", "face", "horse")
 
 
 @dataclass(frozen=True)
-class PhotoSpec:
+class PhotoSpec(EmbeddedSpec):
     """What to generate; the defaults match the synthetic set's sizes."""
 
-    n_train: int = 400
-    n_val: int = 150
-    n_test: int = 150
-    size: int = 96
-    max_objects: int = 3
-    seed: int = 0
-    jpeg_quality: int = 90
-
-    def __post_init__(self):
-        if self.size < 48:
-            raise ValueError(f"size must be at least 48 pixels, got {self.size}")
-        if min(self.n_train, self.n_val) < 1 or self.n_test < 0:
-            raise ValueError("n_train and n_val must be at least 1, n_test at least 0")
-        if self.max_objects < 1:
-            raise ValueError("max_objects must be at least 1")
+    MIN_SIZE: ClassVar[int] = 48
 
 
 def photo_class_names() -> list[str]:
@@ -230,6 +223,5 @@ def write_photo_voc(root: str | Path, spec: PhotoSpec) -> dict[str, list[str]]:
     """Write the dataset under root in VOC 2012 layout; returns the image ids of each split."""
     src = load_sources()
     rng = np.random.default_rng(spec.seed)
-    counts = {"train": spec.n_train, "val": spec.n_val, "test": spec.n_test}
-    return write_voc_tree(Path(root), counts, lambda: render_photo(rng, spec, src), "photo",
+    return write_voc_tree(Path(root), spec.split_sizes(), lambda: render_photo(rng, spec, src), "photo",
                           spec.jpeg_quality)

@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-from scipy import ndimage
 
 from mcof import IGNORE
-from mcof.data.palette import voc_palette
+from mcof.data.embedded import (
+    EmbeddedSpec,
+    boundary_band,
+    object_count_probs,
+    smooth_noise,
+    write_voc_tree,
+)
 
 CLASS_NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
                "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma",
@@ -28,27 +32,15 @@ PATTERNS = ("checker", "rings", "stripes", "cross", "dots", "diagonal")
 
 
 @dataclass(frozen=True)
-class SyntheticSpec:
+class SyntheticSpec(EmbeddedSpec):
     """What to generate. Defaults give a dataset the whole pipeline runs on in minutes on a CPU."""
 
-    n_train: int = 400
-    n_val: int = 150
-    n_test: int = 150
-    size: int = 96
     n_classes: int = 6
-    max_objects: int = 3
-    seed: int = 0
-    jpeg_quality: int = 90
 
     def __post_init__(self):
+        super().__post_init__()
         if not 1 <= self.n_classes <= len(CLASS_NAMES):
             raise ValueError(f"n_classes must be in 1..{len(CLASS_NAMES)}, got {self.n_classes}")
-        if self.size < 32:
-            raise ValueError(f"size must be at least 32 pixels, got {self.size}")
-        if self.n_train < 1 or self.n_val < 1 or self.n_test < 0:
-            raise ValueError("n_train and n_val must be at least 1, n_test at least 0")
-        if self.max_objects < 1:
-            raise ValueError("max_objects must be at least 1")
 
 
 def class_names(n_classes: int) -> list[str]:
@@ -72,14 +64,6 @@ def class_looks(n_classes: int) -> list[ClassLook]:
         b = colorsys.hsv_to_rgb((hue + 0.25 + 0.37 * c) % 1.0, 0.8, 0.25 + 0.5 * (c % 2))
         looks.append(ClassLook(hue, (a, b), PATTERNS[c % len(PATTERNS)]))
     return looks
-
-
-def smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
-    """float32 [size, size] noise in about [-1, 1], smooth over size / cells pixels."""
-    grid = rng.uniform(-1, 1, (cells + 1, cells + 1))
-    return ndimage.zoom(grid, size / (cells + 1), order=3, mode="nearest")[:size, :size].astype(
-        np.float32
-    )
 
 
 def _hsv_image(h, s, v) -> np.ndarray:
@@ -136,16 +120,6 @@ def _part_pattern(pattern: str, yy, xx, cy, cx, r) -> np.ndarray:
     return np.floor((dx + dy) / cell) % 2 == 0
 
 
-def boundary_band(mask: np.ndarray) -> np.ndarray:
-    """Object pixels that touch a pixel of another label (4-neighbourhood): VOC's 255 band."""
-    band = np.zeros(mask.shape, dtype=bool)
-    band[1:] |= mask[1:] != mask[:-1]
-    band[:-1] |= mask[:-1] != mask[1:]
-    band[:, 1:] |= mask[:, 1:] != mask[:, :-1]
-    band[:, :-1] |= mask[:, :-1] != mask[:, 1:]
-    return band & (mask != 0)
-
-
 def render_image(rng: np.random.Generator, spec: SyntheticSpec,
                  looks: list[ClassLook]) -> tuple[np.ndarray, np.ndarray]:
     """One sample: uint8 [S, S, 3] RGB image and uint8 [S, S] VOC-style mask (255 on outlines)."""
@@ -194,11 +168,6 @@ def render_image(rng: np.random.Generator, spec: SyntheticSpec,
     return (image * 255 + 0.5).astype(np.uint8), mask
 
 
-def object_count_probs(max_objects: int) -> np.ndarray:
-    p = np.array([0.55, 0.3, 0.15, 0.08, 0.04, 0.02][:max_objects] + [0.01] * max(0, max_objects - 6))
-    return p / p.sum()
-
-
 def _draw_body(rng, image, yy, xx, s, hue, scale=1.0):
     """Paint a textured body of the given hue; returns its mask and geometry."""
     ry, rx = rng.uniform(0.17, 0.3, 2) * s * scale
@@ -213,37 +182,6 @@ def _draw_body(rng, image, yy, xx, s, hue, scale=1.0):
     return body, (cy, cx, ry, rx, angle)
 
 
-def write_voc_tree(root: Path, counts: dict[str, int], render, prefix: str,
-                   jpeg_quality: int) -> dict[str, list[str]]:
-    """Write render()'s (image, mask) samples under root in VOC 2012 layout, split by split in
-    the order of counts; returns the image ids of each split (a split of 0 images gets no list).
-
-    Splits are drawn one after another from the same generator, so adding a later split leaves
-    the earlier ones byte-identical.
-    """
-    for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    palette = voc_palette().flatten().tolist()
-    splits: dict[str, list[str]] = {}
-    index = 0
-    for split, count in counts.items():
-        if count == 0:
-            continue
-        splits[split] = []
-        for _ in range(count):
-            image_id = f"{prefix}_{index:06d}"
-            index += 1
-            image, mask = render()
-            Image.fromarray(image).save(root / "JPEGImages" / f"{image_id}.jpg", quality=jpeg_quality)
-            png = Image.fromarray(mask, mode="P")
-            png.putpalette(palette)
-            png.save(root / "SegmentationClass" / f"{image_id}.png")
-            splits[split].append(image_id)
-        (root / "ImageSets" / "Segmentation" / f"{split}.txt").write_text(
-            "".join(f"{i}\n" for i in splits[split]))
-    return splits
-
-
 def write_synthetic_voc(root: str | Path, spec: SyntheticSpec) -> dict[str, list[str]]:
     """Write the dataset under root in VOC 2012 layout; returns the image ids of each split.
 
@@ -251,6 +189,5 @@ def write_synthetic_voc(root: str | Path, spec: SyntheticSpec) -> dict[str, list
     """
     rng = np.random.default_rng(spec.seed)
     looks = class_looks(spec.n_classes)
-    counts = {"train": spec.n_train, "val": spec.n_val, "test": spec.n_test}
-    return write_voc_tree(Path(root), counts, lambda: render_image(rng, spec, looks), "syn",
+    return write_voc_tree(Path(root), spec.split_sizes(), lambda: render_image(rng, spec, looks), "syn",
                           spec.jpeg_quality)
