@@ -24,7 +24,9 @@ DATASET_ROOT = (
     "results/dataset/VOC2012" if DATASET["source"] in EMBEDDED else DATASET["root"]
 )
 MASK_DIR = (
-    os.path.join(DATASET_ROOT, DATASET["mask_dir"]) if DATASET["mask_dir"] else None
+    L.annotation_masks()
+    if DATASET["source"] == "coco"
+    else os.path.join(DATASET_ROOT, DATASET["mask_dir"]) if DATASET["mask_dir"] else None
 )
 SPLITS = dataset_splits(config)
 SHARDS = {split: config["shards"].get(split, 1) for split in SPLITS}
@@ -68,7 +70,8 @@ def reported_split():
     if REPORTED is None:
         raise PlanError(
             "the dataset has no split with masks to evaluate on (dataset.mask_dir, "
-            "dataset.val_list, dataset.test_list); ask for the pseudo-labels instead"
+            "dataset.val_list, dataset.test_list); ask for the pseudo-labels instead: "
+            + L.pseudo_labels(L.MAIN_ROOT, LAST)
         )
     return REPORTED
 
@@ -244,5 +247,6 @@ def run_artifacts(root=L.MAIN_ROOT):
         for network, stage in L.MODEL_STAGES.items():
             if stage in stages:
                 files.append(PLAN.model(root, k, network))
-        files.append(L.iteration_metrics(root, k))
+        if REPORTED is not None:  # no masks to evaluate on: the stage metrics say so
+            files.append(L.iteration_metrics(root, k))
     return files
