@@ -1,12 +1,3 @@
-def pseudo_label_targets():
-    """The pseudo-labels the default target makes: PixelNet's training-set masks of the main
-    run's last iteration and, with export.refined, iteration 1's refined regions."""
-    targets = [L.pseudo_labels(L.MAIN_ROOT, PLAN.last_iteration(L.MAIN_ROOT, LAST))]
-    if config["export"]["refined"]:
-        targets.append(L.refined_labels(L.MAIN_ROOT))
-    return targets
-
-
 rule export_pseudo_labels:
     input:
         masks=stage_shards(L.TRAIN_MASKS),

@@ -16,6 +16,7 @@ from mcof.data.coco import COCO_CLASSES, CocoAnnotations, build_coco_index
 from mcof.data.palette import voc_palette
 from mcof.data.voc import DatasetError, DatasetIndex, GroundTruth
 from mcof.steps.dataset import index_coco
+from workflow_utils import planned_jobs, snakemake, tiny_config, write_config
 
 W, H = 40, 32
 # COCO ids -> our class ids, counted by hand in COCO's category list (ids 12, 26, 29, 30, 45,
@@ -244,3 +245,26 @@ def test_missing_image_and_wrong_size_name_the_file(coco, tmp_path):
                                            ".*instances_val2014.json: file not found"):
         index_coco(str(out / "masks"), **args)
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.slow
+def test_the_index_coco_job_through_snakemake(coco, tmp_path):
+    """One job indexes both splits and writes the masks that evaluation reads; the default
+    target plans the evaluation on them."""
+    root, expected = coco
+    config = tiny_config(comparisons={})
+    config["dataset"].update(source="coco", root=str(root), train_list=None, val_list=None,
+                             test_list=None)
+    write_config(tmp_path / "run", config)
+    lint = snakemake(tmp_path / "run", "--lint")
+    assert "Congratulations" in lint.stdout + lint.stderr
+    snakemake(tmp_path / "run", "--cores", "1", "results/dataset/val.json")
+    results = tmp_path / "run" / "results"
+    assert DatasetIndex.load(results / "dataset/train.json").labels == {
+        i: labels for i, (labels, _) in expected["train"].items()}
+    truth = GroundTruth(str(results / "dataset/masks"), len(COCO_CLASSES))
+    for images in expected.values():
+        for image_id, (_, mask) in images.items():
+            np.testing.assert_array_equal(truth.load(image_id), mask)
+    jobs = planned_jobs(snakemake(tmp_path / "run", "-n", "--cores", "2").stdout)
+    assert "index_coco" not in jobs and jobs["evaluate"] == 2 and jobs["export_pseudo_labels"] == 1

@@ -103,6 +103,13 @@ def test_the_report_of_a_mask_less_run_is_made(folder_run):
     assert (workdir / "report.html").stat().st_size > 10_000
 
 
+def test_lint_passes_for_a_folder_dataset(tmp_path):
+    make_folder(tmp_path / "photos")
+    write_config(tmp_path / "run", folder_config(tmp_path / "photos"))
+    lint = snakemake(tmp_path / "run", "--lint")
+    assert "Congratulations" in lint.stdout + lint.stderr
+
+
 def test_an_unknown_class_stops_the_index_job_and_writes_nothing(tmp_path):
     make_folder(tmp_path / "photos")
     label_file = tmp_path / "photos" / "labels.csv"

@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
 from mcof import IGNORE
 from mcof.data.palette import save_palette_png
 from mcof.data.voc import DatasetError, DatasetIndex, load_image, read_id_list
