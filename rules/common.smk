@@ -30,11 +30,12 @@ MASK_DIR = (
 )
 SPLITS = dataset_splits(config)
 SHARDS = {split: config["shards"].get(split, 1) for split in SPLITS}
+EVAL_SPLITS = tuple(s for s in SPLITS if s != "train") if MASK_DIR else ()
 PLAN = Plan(
     RunSettings(config["mode"], config["saliency_refine"], config["supervision"]),
-    config["comparisons"],
+    config["comparisons"] if EVAL_SPLITS else {},  # no masks: nothing to compare runs on
     SHARDS,
-    eval_splits=tuple(s for s in SPLITS if s != "train") if MASK_DIR else (),
+    eval_splits=EVAL_SPLITS,
     crf_labels=config["crf"]["loop"],
     rw_masks=config["affinity"]["masks"],
 )

@@ -96,11 +96,13 @@ def write_coco_fixture(root: Path) -> dict[str, dict]:
                 dict(category_id=1, segmentation=[box_polygon(0, 0, 30, 30)], iscrowd=0),
                 dict(category_id=90, segmentation=[box_polygon(5, 5, 9, 20)], iscrowd=0)]),
             (3, [  # only a crowd: no image label
-                dict(category_id=1, segmentation=uncompressed_rle(rect(0, 16, 40, 32)), iscrowd=1)]),
+                dict(category_id=1, segmentation=uncompressed_rle(rect(0, 16, 40, 32)),
+                     iscrowd=1)]),
         ],
         "val": [
             (7, [dict(category_id=18, segmentation=[box_polygon(1, 1, 21, 11)], iscrowd=0),
-                 dict(category_id=1, segmentation=uncompressed_rle(rect(20, 5, 30, 30)), iscrowd=1)]),
+                 dict(category_id=1, segmentation=uncompressed_rle(rect(20, 5, 30, 30)),
+                      iscrowd=1)]),
         ],
     }
     expected = {
@@ -123,7 +125,8 @@ def write_coco_fixture(root: Path) -> dict[str, dict]:
     for split, records in images.items():
         folder = root / f"{split}2014"
         folder.mkdir()
-        data = {"info": {}, "licenses": [], "images": [], "annotations": [], "categories": CATEGORIES}
+        data = {"info": {}, "licenses": [], "images": [], "annotations": [],
+                "categories": CATEGORIES}
         for coco_id, anns in records:
             name = f"COCO_{split}2014_{coco_id:012d}.jpg"
             Image.fromarray(rng.integers(0, 255, (H, W, 3), dtype=np.uint8)).save(folder / name)

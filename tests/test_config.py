@@ -59,7 +59,9 @@ def test_dataset_keys_that_do_not_fit(config, tmp_path):
     folder["dataset"].update(train_list=None, val_list=None, test_list=None)
     check_config(folder)
     folder["comparisons"]["upper"] = {"supervision": "full"}
-    with pytest.raises(ConfigError, match="'comparisons.upper': full supervision trains on the masks"):
+    check_config(folder)  # comparison runs are left out without masks (rules/common.smk)
+    folder["supervision"] = "full"
+    with pytest.raises(ConfigError, match="'supervision': full supervision trains on the masks"):
         check_config(folder)
     embedded = copy.deepcopy(config)
     embedded["dataset"]["labels"] = "labels.csv"
@@ -134,7 +136,8 @@ def test_coco_keys_are_checked_without_reading_the_annotations(config, tmp_path)
     assert dataset_splits(config) == ("train", "val")
     bad = copy.deepcopy(config)
     bad["dataset"]["coco"]["val_annotations"] = "annotations/instances_minival.json"
-    with pytest.raises(ConfigError, match="'dataset.coco.val_annotations': annotation file not found"):
+    with pytest.raises(ConfigError,
+                       match="'dataset.coco.val_annotations': annotation file not found"):
         check_config(bad)
     bad = copy.deepcopy(config)
     bad["dataset"]["coco"]["train_images"] = "train2017"

@@ -184,7 +184,8 @@ def _csv_rows(text: str, classes: list[str]) -> list[tuple[int, str, list[str]]]
             continue
         if n == 1 and cells[0].lower() in ("image_id", "id", "image"):
             continue
-        rows.append((n, cells[0], [name for cell in cells[1:] for name in _split_names(cell, classes)]))
+        names = [name for cell in cells[1:] for name in _split_names(cell, classes)]
+        rows.append((n, cells[0], names))
     return rows
 
 
@@ -238,8 +239,9 @@ def find_image(root: Path, image_dir: str, image_id: str, where: str | None = No
         candidate = Path(image_dir) / f"{image_id}{ext}"
         if (root / candidate).is_file():
             return str(candidate)
+    extensions = ",".join(ext[1:] for ext in IMAGE_EXTENSIONS)
     raise DatasetError(f"{where or f'image {image_id}'}: no image file "
-                       f"{root / image_dir / image_id}.{{{','.join(e[1:] for e in IMAGE_EXTENSIONS)}}}")
+                       f"{root / image_dir / image_id}.{{{extensions}}}")
 
 
 def build_index(root: str | Path, split: str, classes: list[str], list_path: str | Path | None,
