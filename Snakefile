@@ -22,13 +22,15 @@ include: "rules/regionnet.smk"
 include: "rules/saliency.smk"
 include: "rules/pixelnet.smk"
 include: "rules/evaluate.smk"
+include: "rules/export.smk"
 include: "rules/report.smk"
 
 
 rule all:
     input:
-        L.miou(L.MAIN_ROOT, LAST),
+        L.miou(L.MAIN_ROOT, LAST) if REPORTED else [],
         run_artifacts(),
+        pseudo_label_targets(),
         "results/saliency_metrics.json",
-        REPORT_FILES,
+        REPORT_FILES if REPORTED else [],
     default_target: True

@@ -33,10 +33,15 @@ EMBEDDED_SOURCES = ("synthetic", "photos")
 
 def dataset_splits(config: dict) -> tuple[str, ...]:
     """The splits a dataset has: train, then val and test where their lists are set (an
-    embedded dataset has a test split unless n_test is 0)."""
+    embedded dataset has a test split unless n_test is 0; a COCO one where its annotation file
+    is set)."""
     dataset = config["dataset"]
     splits = ["train"]
     for split in ("val", "test"):
+        if dataset["source"] == "coco":
+            if dataset["coco"][f"{split}_annotations"]:
+                splits.append(split)
+            continue
         if not dataset[f"{split}_list"]:
             continue
         if dataset["source"] in EMBEDDED_SOURCES and dataset[dataset["source"]][f"n_{split}"] == 0:
@@ -47,6 +52,41 @@ def dataset_splits(config: dict) -> tuple[str, ...]:
 
 def _under_root(root: str, path: str) -> Path:
     return Path(path) if Path(path).is_absolute() else Path(root) / path
+
+
+def _check_coco(dataset: dict) -> None:
+    """COCO: each split's image folder and instances file exist (only that: an 80k-image
+    annotation file is read by the index job, never while the workflow is planned)."""
+    root, coco = dataset["root"], dataset["coco"]
+    if dataset["labels"]:
+        raise ConfigError("dataset.labels", "COCO's image labels come from its annotations; "
+                          "set it to null")
+    if not coco["train_annotations"]:
+        raise ConfigError("dataset.coco.train_annotations", "must be set when dataset.source is coco")
+    for split in ("train", "val", "test"):
+        annotations, images = coco[f"{split}_annotations"], coco[f"{split}_images"]
+        if not annotations:
+            if dataset[f"{split}_list"] and split != "train":
+                raise ConfigError(f"dataset.{split}_list", f"selects {split} images, but "
+                                  f"dataset.coco.{split}_annotations is null")
+            continue
+        if not _under_root(root, annotations).is_file():
+            raise ConfigError(f"dataset.coco.{split}_annotations",
+                              f"annotation file not found: {_under_root(root, annotations)}")
+        if not images:
+            raise ConfigError(f"dataset.coco.{split}_images", f"must be set when "
+                              f"dataset.coco.{split}_annotations is")
+        if not _under_root(root, images).is_dir():
+            raise ConfigError(f"dataset.coco.{split}_images",
+                              f"directory not found: {_under_root(root, images)}")
+        if dataset[f"{split}_list"] and not _under_root(root, dataset[f"{split}_list"]).is_file():
+            raise ConfigError(f"dataset.{split}_list",
+                              f"image list not found: {_under_root(root, dataset[f'{split}_list'])}")
+
+
+def has_masks(dataset: dict) -> bool:
+    """Whether the dataset has ground-truth masks (for evaluation and full supervision)."""
+    return dataset["source"] in (*EMBEDDED_SOURCES, "coco") or bool(dataset["mask_dir"])
 
 
 def _check_dataset(dataset: dict) -> None:
@@ -60,6 +100,9 @@ def _check_dataset(dataset: dict) -> None:
         raise ConfigError("dataset.root", f"must be set when dataset.source is {dataset['source']}")
     if not Path(root).is_dir():
         raise ConfigError("dataset.root", f"directory not found: {root}")
+    if dataset["source"] == "coco":
+        _check_coco(dataset)
+        return
     if not (Path(root) / dataset["image_dir"]).is_dir():
         raise ConfigError("dataset.image_dir", f"directory not found: {Path(root) / dataset['image_dir']}")
     if dataset["labels"] and not _under_root(root, dataset["labels"]).is_file():
@@ -123,10 +166,14 @@ def check_config(config: dict) -> None:
                               "compiled at install); use torch") from None
     if classes and dataset["source"] == "photos" and len(classes) != 6:
         raise ConfigError("dataset.classes", "must list background and the 5 photo classes")
-    full = [name for name, run in config["comparisons"].items() if run.get("supervision") == "full"]
-    if not dataset["mask_dir"] and (config["supervision"] == "full" or full):
-        key = "supervision" if config["supervision"] == "full" else f"comparisons.{full[0]}"
-        raise ConfigError(key, "full supervision trains on the masks, and dataset.mask_dir is null")
+    # (comparison runs are left out on a dataset without masks: there is nothing to compare on)
+    if not has_masks(dataset) and config["supervision"] == "full":
+        raise ConfigError("supervision", "full supervision trains on the masks, and "
+                          "dataset.mask_dir is null")
+    if config["export"]["refined"] and (not config["saliency_refine"]
+                                        or config["supervision"] == "full"):
+        raise ConfigError("export.refined", "there are refined regions only in a weak run with "
+                          "saliency_refine: true")
 
 
 def per_iteration(value, k: int):

@@ -16,6 +16,10 @@ Layout under the main run directory ``results/`` (a comparison run's directory
     iter{k}/{stage}_metrics.json         a stage's scores        (stage_metrics)
     iter{k}/metrics.json, miou.txt       the iteration's summary (iteration_metrics, miou)
     iter{k}/{split}_pred/<id>.png        PixelNet's masks as PNGs (prediction_pngs)
+    iter{k}/pseudo_labels/<id>.png       PixelNet's training-set masks as PNGs (pseudo_labels)
+    iter1/refined_labels/<id>.png        the refined regions as PNGs (refined_labels)
+    dataset/masks/<id>.png               COCO's masks, rasterised from its annotations
+                                         (annotation_masks)
 """
 
 from __future__ import annotations
@@ -76,6 +80,11 @@ def index_file(split: str) -> str:
     return f"{MAIN_ROOT}/dataset/{split}.json"
 
 
+def annotation_masks() -> str:
+    """Ground-truth masks rasterised from a dataset's annotations (COCO), for evaluation."""
+    return f"{MAIN_ROOT}/dataset/masks"
+
+
 def classifier_model() -> str:
     return f"{MAIN_ROOT}/{CLASSIFIER}/model.pt"
 
@@ -131,3 +140,14 @@ def miou(root="{root}", k="{k}") -> str:
 def prediction_pngs(root="{root}", k="{k}", split="{split}") -> str:
     """PixelNet's masks of an evaluation split as VOC-palette PNGs."""
     return f"{iteration_dir(root, k)}/{split}_pred"
+
+
+def pseudo_labels(root="{root}", k="{k}") -> str:
+    """PixelNet's masks of every training image of iteration k as VOC-palette PNGs: the
+    pseudo-labels another segmentation framework trains on."""
+    return f"{iteration_dir(root, k)}/pseudo_labels"
+
+
+def refined_labels(root="{root}") -> str:
+    """Iteration 1's refined regions painted on the superpixels, as VOC-palette PNGs."""
+    return f"{iteration_dir(root, 1)}/refined_labels"

@@ -19,14 +19,19 @@ check_config(config)
 
 DATASET = config["dataset"]
 DATASET_ROOT = "results/dataset/VOC2012" if DATASET["source"] in EMBEDDED else DATASET["root"]
-MASK_DIR = os.path.join(DATASET_ROOT, DATASET["mask_dir"]) if DATASET["mask_dir"] else None
+MASK_DIR = (
+    L.annotation_masks()
+    if DATASET["source"] == "coco"
+    else os.path.join(DATASET_ROOT, DATASET["mask_dir"]) if DATASET["mask_dir"] else None
+)
 SPLITS = dataset_splits(config)
 SHARDS = {split: config["shards"].get(split, 1) for split in SPLITS}
+EVAL_SPLITS = tuple(s for s in SPLITS if s != "train") if MASK_DIR else ()
 PLAN = Plan(
     RunSettings(config["mode"], config["saliency_refine"], config["supervision"]),
-    config["comparisons"],
+    config["comparisons"] if EVAL_SPLITS else {},  # no masks: nothing to compare runs on
     SHARDS,
-    eval_splits=tuple(s for s in SPLITS if s != "train") if MASK_DIR else (),
+    eval_splits=EVAL_SPLITS,
     crf_labels=config["crf"]["loop"],
     rw_masks=config["affinity"]["masks"],
 )
@@ -58,26 +63,10 @@ def reported_split():
     if REPORTED is None:
         raise PlanError(
             "the dataset has no split with masks to evaluate on (dataset.mask_dir, "
-            "dataset.val_list, dataset.test_list); ask for the pseudo-labels instead"
+            "dataset.val_list, dataset.test_list); ask for the pseudo-labels instead: "
+            + L.pseudo_labels(L.MAIN_ROOT, LAST)
         )
     return REPORTED
-
-
-def dataset_inputs(wc):
-    """The files an index is made from: the embedded dataset, or the user's lists and labels
-    (declared, so that a changed file reruns what depends on it)."""
-    if DATASET["source"] in EMBEDDED:
-        return ["results/dataset/VOC2012"]
-    files = [dataset_file(DATASET[f"{wc.split}_list"])]
-    if wc.split == "train" and DATASET["labels"]:
-        files.append(dataset_file(DATASET["labels"]))
-    return [f for f in files if f]
-
-
-def dataset_file(path):
-    if not path:
-        return None
-    return path if os.path.isabs(path) else os.path.join(DATASET_ROOT, path)
 
 
 def shared_files(stage):
@@ -240,5 +229,57 @@ def run_artifacts(root=L.MAIN_ROOT):
         for network, stage in L.MODEL_STAGES.items():
             if stage in stages:
                 files.append(PLAN.model(root, k, network))
-        files.append(L.iteration_metrics(root, k))
+        if REPORTED is not None:  # no masks to evaluate on: the stage metrics say so
+            files.append(L.iteration_metrics(root, k))
     return files
+
+
+def dataset_inputs(wc):
+    """The files an index is made from: the embedded dataset, or the user's lists and labels
+    (declared, so that a changed file reruns what depends on it)."""
+    if DATASET["source"] in EMBEDDED:
+        return ["results/dataset/VOC2012"]
+    files = [dataset_file(DATASET[f"{wc.split}_list"])]
+    if wc.split == "train" and DATASET["labels"]:
+        files.append(dataset_file(DATASET["labels"]))
+    return [f for f in files if f]
+
+
+def coco_splits():
+    """Each COCO split's image folder, instances file and (optional) list of ids to keep."""
+    coco = DATASET["coco"]
+    return {
+        split: {
+            "images": coco[f"{split}_images"],
+            "annotations": dataset_file(coco[f"{split}_annotations"]),
+            "list_path": DATASET[f"{split}_list"],
+        }
+        for split in SPLITS
+    }
+
+
+def coco_inputs(wc):
+    """The instances files and lists a COCO index is made from (declared, so that a changed
+    file reruns what depends on it; read by the index job, never while planning)."""
+    return [
+        path
+        for spec in coco_splits().values()
+        for path in (spec["annotations"], dataset_file(spec["list_path"]))
+        if path
+    ]
+
+
+def dataset_file(path):
+    """A dataset path from the config: absolute, or under the dataset's root."""
+    if not path:
+        return None
+    return path if os.path.isabs(path) else os.path.join(DATASET_ROOT, path)
+
+
+def pseudo_label_targets():
+    """The pseudo-labels the default target makes: PixelNet's training-set masks of the main
+    run's last iteration and, with export.refined, iteration 1's refined regions."""
+    targets = [L.pseudo_labels(L.MAIN_ROOT, PLAN.last_iteration(L.MAIN_ROOT, LAST))]
+    if config["export"]["refined"]:
+        targets.append(L.refined_labels(L.MAIN_ROOT))
+    return targets

@@ -59,7 +59,9 @@ def test_dataset_keys_that_do_not_fit(config, tmp_path):
     folder["dataset"].update(train_list=None, val_list=None, test_list=None)
     check_config(folder)
     folder["comparisons"]["upper"] = {"supervision": "full"}
-    with pytest.raises(ConfigError, match="'comparisons.upper': full supervision trains on the masks"):
+    check_config(folder)  # comparison runs are left out without masks (rules/common.smk)
+    folder["supervision"] = "full"
+    with pytest.raises(ConfigError, match="'supervision': full supervision trains on the masks"):
         check_config(folder)
     embedded = copy.deepcopy(config)
     embedded["dataset"]["labels"] = "labels.csv"
@@ -116,3 +118,53 @@ def test_conda_envs_agree_with_pyproject():
         if env_file.stem == "cpu":
             expected -= {"torch", "torchvision", *extras["crf"]}
         assert set(got) == expected, env_file.name
+
+
+def coco_tree(root):
+    (root / "annotations").mkdir(parents=True)
+    for split in ("train", "val"):
+        (root / f"{split}2014").mkdir()
+        (root / "annotations" / f"instances_{split}2014.json").write_text("{}")
+
+
+def test_coco_keys_are_checked_without_reading_the_annotations(config, tmp_path):
+    coco_tree(tmp_path)
+    config["dataset"].update(source="coco", root=str(tmp_path), train_list=None, val_list=None,
+                             test_list=None)
+    validate(copy.deepcopy(config), SCHEMA)
+    check_config(config)  # the stub annotation files ({}) are not read
+    assert dataset_splits(config) == ("train", "val")
+    bad = copy.deepcopy(config)
+    bad["dataset"]["coco"]["val_annotations"] = "annotations/instances_minival.json"
+    with pytest.raises(ConfigError,
+                       match="'dataset.coco.val_annotations': annotation file not found"):
+        check_config(bad)
+    bad = copy.deepcopy(config)
+    bad["dataset"]["coco"]["train_images"] = "train2017"
+    with pytest.raises(ConfigError, match="'dataset.coco.train_images': directory not found"):
+        check_config(bad)
+    bad = copy.deepcopy(config)
+    bad["dataset"]["coco"]["train_annotations"] = None
+    with pytest.raises(ConfigError, match="'dataset.coco.train_annotations': must be set"):
+        check_config(bad)
+    bad = copy.deepcopy(config)
+    bad["dataset"]["coco"]["val_annotations"] = None
+    bad["dataset"]["val_list"] = "val.txt"
+    with pytest.raises(ConfigError, match="'dataset.val_list': selects val images"):
+        check_config(bad)
+    bad = copy.deepcopy(config)
+    bad["dataset"]["labels"] = "labels.csv"
+    with pytest.raises(ConfigError, match="'dataset.labels': COCO's image labels come from"):
+        check_config(bad)
+    config["dataset"]["coco"].update(val_annotations=None, val_images=None)
+    assert dataset_splits(config) == ("train",)
+    config["supervision"] = "full"  # COCO's masks come from its annotations
+    check_config(config)
+
+
+def test_exporting_refined_regions_needs_them(config):
+    config["export"]["refined"] = True
+    check_config(config)
+    config["saliency_refine"] = False
+    with pytest.raises(ConfigError, match="'export.refined': there are refined regions only"):
+        check_config(config)

@@ -1,10 +1,12 @@
+import json
 import logging
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mcof.data.voc import DatasetError, DatasetIndex, build_index, labels_from_mask, read_id_list
+from mcof.data.voc import (DatasetError, DatasetIndex, build_index, find_image, labels_from_mask,
+                           read_id_list, read_label_file)
 
 
 def copy_dataset(src, dst):
@@ -92,3 +94,54 @@ def test_image_without_labels_is_indexed_and_reported(tiny_voc, tmp_path, caplog
                             mask_dir="SegmentationClass")
     assert index.no_label_ids == [victim] and index.labels[victim] == []
     assert victim in caplog.text
+
+
+CLASSES = ["background", "alpha", "beta", "traffic light"]
+
+
+def test_label_file_formats_read_alike(tmp_path):
+    """CSV: a header, names split by spaces, ';' or '|' or one per column, names with a space
+    kept whole; JSON: id -> list of names (or one name)."""
+    (tmp_path / "l.csv").write_text(
+        "image_id,labels\n"
+        "a,alpha beta\n"
+        "\n"
+        "# a comment\n"
+        "b,traffic light;alpha\n"
+        "c,beta,traffic light\n"
+        "d,beta|beta\n")
+    (tmp_path / "l.json").write_text(json.dumps(
+        {"a": ["alpha", "beta"], "b": ["traffic light", "alpha"], "c": ["beta", "traffic light"],
+         "d": "beta"}, indent=1))
+    want = {"a": [1, 2], "b": [1, 3], "c": [2, 3], "d": [2]}
+    csv_file = read_label_file(tmp_path / "l.csv", CLASSES)
+    assert csv_file.labels == want and csv_file.lines == {"a": 2, "b": 5, "c": 6, "d": 7}
+    json_file = read_label_file(tmp_path / "l.json", CLASSES)
+    assert json_file.labels == want and json_file.lines == {"a": 2, "b": 6, "c": 10, "d": 14}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a,alpha\nb,alpha dragon\n", r"l.csv, line 2: image b: unknown class dragon"),
+    ("a,alpha\nb,beta\na,beta\n", r"l.csv, line 3: image a is listed twice \(first on line 1\)"),
+    ("a,alpha\nb,\n", r"l.csv, line 2: image b has no class names"),
+    ("a,alpha\nb,background\n", r"l.csv, line 2: image b: unknown class background"),
+    ('{"a": ["alpha"],\n "b": ["dragon"]}', r"l.json, line 2: image b: unknown class dragon"),
+    ('{"a": ["alpha"],\n "a": ["beta"]}', r"l.json, line 2: image a is listed twice"),
+    ('{"a": ["alpha"],\n "b": []}', r"l.json, line 2: image b has no class names"),
+    ('{"a": 3}', r"l.json, line 1: image a: expected a list of class names"),
+    ("# nothing\n", r"label file .*l.csv lists no images"),
+])
+def test_bad_label_file_is_one_line_naming_file_line_and_id(tmp_path, text, message):
+    path = tmp_path / ("l.json" if text.startswith("{") else "l.csv")
+    path.write_text(text)
+    with pytest.raises(DatasetError, match=message) as err:
+        read_label_file(path, CLASSES)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+def test_find_image_tries_each_extension(tmp_path):
+    (tmp_path / "img").mkdir()
+    Image.new("RGB", (4, 4)).save(tmp_path / "img" / "x.png")
+    assert find_image(tmp_path, "img", "x") == "img/x.png"
+    with pytest.raises(DatasetError, match=r"image y: no image file .*img/y\.\{jpg,jpeg,png\}"):
+        find_image(tmp_path, "img", "y")

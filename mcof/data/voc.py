@@ -166,7 +166,17 @@ def _json_rows(path: Path, text: str) -> list[tuple[int, str, list[str]]]:
     return rows
 
 
-def _csv_rows(text: str) -> list[tuple[int, str, list[str]]]:
+def _split_names(cell: str, classes: list[str]) -> list[str]:
+    """Class names of one CSV cell: separated by ';' or '|', or by spaces where a piece is not a
+    class name as it stands (so 'person dog' and 'traffic light;person' both read)."""
+    names = []
+    for piece in cell.replace("|", ";").split(";"):
+        piece = piece.strip()
+        names += [piece] if piece in classes or not piece else piece.split()
+    return [n for n in names if n]
+
+
+def _csv_rows(text: str, classes: list[str]) -> list[tuple[int, str, list[str]]]:
     rows = []
     for n, cells in enumerate(csv.reader(text.splitlines()), 1):
         cells = [c.strip() for c in cells]
@@ -174,8 +184,7 @@ def _csv_rows(text: str) -> list[tuple[int, str, list[str]]]:
             continue
         if n == 1 and cells[0].lower() in ("image_id", "id", "image"):
             continue
-        names = [name for cell in cells[1:]
-                 for name in cell.replace(";", " ").replace("|", " ").split()]
+        names = [name for cell in cells[1:] for name in _split_names(cell, classes)]
         rows.append((n, cells[0], names))
     return rows
 
@@ -200,7 +209,8 @@ def read_label_file(path: str | Path, classes: list[str]) -> LabelFile:
     if not path.is_file():
         raise DatasetError(f"label file not found: {path}")
     text = path.read_text()
-    rows = _json_rows(path, text) if path.suffix.lower() == ".json" else _csv_rows(text)
+    rows = (_json_rows(path, text) if path.suffix.lower() == ".json"
+            else _csv_rows(text, classes))
     ids_of = {name: i for i, name in enumerate(classes)}
     out = LabelFile(path, {}, {})
     for line, image_id, names in rows:
@@ -221,14 +231,17 @@ def read_label_file(path: str | Path, classes: list[str]) -> LabelFile:
     return out
 
 
-def find_image(root: Path, image_dir: str, image_id: str) -> str:
-    """The image file of an id under root/image_dir (.jpg, .jpeg or .png), relative to root."""
+def find_image(root: Path, image_dir: str, image_id: str, where: str | None = None) -> str:
+    """The image file of an id under root/image_dir (.jpg, .jpeg or .png), relative to root.
+
+    where: how the error names the image (default 'image <id>'; a label file's line)."""
     for ext in IMAGE_EXTENSIONS:
         candidate = Path(image_dir) / f"{image_id}{ext}"
         if (root / candidate).is_file():
             return str(candidate)
-    raise DatasetError(f"image {image_id}: file not found: {root / image_dir / image_id}"
-                       f"{{{','.join(IMAGE_EXTENSIONS)}}}")
+    extensions = ",".join(ext[1:] for ext in IMAGE_EXTENSIONS)
+    raise DatasetError(f"{where or f'image {image_id}'}: no image file "
+                       f"{root / image_dir / image_id}.{{{extensions}}}")
 
 
 def build_index(root: str | Path, split: str, classes: list[str], list_path: str | Path | None,
@@ -264,12 +277,8 @@ def build_index(root: str | Path, split: str, classes: list[str], list_path: str
     masks = GroundTruth(str(root / mask_dir), len(classes)) if labels_from == "masks" else None
     index = DatasetIndex(str(root.resolve()), split, list(classes), ids, {}, {})
     for image_id in ids:
-        try:
-            index.images[image_id] = find_image(root, image_dir, image_id)
-        except DatasetError as err:
-            if from_file is None:
-                raise
-            raise DatasetError(f"{from_file.where(image_id)}: {err}") from None
+        where = from_file.where(image_id) if from_file is not None else None
+        index.images[image_id] = find_image(root, image_dir, image_id, where)
         if check_images:
             size = index.load_image(image_id).shape[:2]
         else:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from mcof.data.photos import PHOTO_CLASSES
-from mcof.data.voc import DatasetIndex
+from mcof.data.voc import DatasetError, DatasetIndex
 from mcof.steps.dataset import dataset_classes, index_dataset, prepare_embedded
 
 LISTS = "ImageSets/Segmentation"
@@ -80,3 +80,69 @@ def test_test_split_is_indexed_without_its_masks(photos, tmp_path):
     train = DatasetIndex.load(tmp_path / "train.json")
     assert all(train.labels[i] for i in train.ids) and train.classes[1:] == list(PHOTO_CLASSES)
     assert not hasattr(train, "load_mask")
+
+
+@pytest.fixture
+def folder(tiny_voc, tmp_path):
+    """A folder of JPEGs and a label CSV made from the tiny dataset, with no mask anywhere."""
+    root, train, _ = tiny_voc
+    images = tmp_path / "folder" / "images"
+    images.mkdir(parents=True)
+    for image_id in train.ids:
+        shutil.copy(root / "JPEGImages" / f"{image_id}.jpg", images)
+    lines = [f"{i},{' '.join(train.classes[c] for c in train.labels[i])}" for i in train.ids
+             if train.labels[i]]
+    (tmp_path / "folder" / "labels.csv").write_text("image_id,labels\n" + "\n".join(lines) + "\n")
+    return tmp_path / "folder", train
+
+
+def index_folder(folder, out, label_file="labels.csv", **changes):
+    args = dict(root=str(folder), split="train", list_path=None, image_dir="images",
+                mask_dir=None, labels_from="file", label_file=str(folder / label_file),
+                classes=["background", "alpha", "beta", "gamma"])
+    index_dataset(str(out), **{**args, **changes})
+
+
+def test_a_folder_with_a_label_file_needs_no_masks(folder, tmp_path):
+    root, train = folder
+    index_folder(root, tmp_path / "train.json")
+    index = DatasetIndex.load(tmp_path / "train.json")
+    labelled = [i for i in train.ids if train.labels[i]]
+    assert index.ids == labelled and index.labels == {i: train.labels[i] for i in labelled}
+    assert index.images[labelled[0]] == f"images/{labelled[0]}.jpg" and index.no_label_ids == []
+
+
+def break_label_file(root, train, how):
+    """Rewrite labels.csv so that its third data line (file line 4) is bad; returns that id."""
+    path = root / "labels.csv"
+    lines = path.read_text().splitlines()
+    victim = lines[3].split(",")[0]
+    if how == "unknown class":
+        lines[3] = f"{victim},alpha dragon"
+    elif how == "no image":
+        (root / "images" / f"{victim}.jpg").unlink()
+    elif how == "duplicate id":
+        victim = lines[1].split(",")[0]
+        lines[3] = f"{victim},beta"
+    elif how == "empty label set":
+        lines[3] = f"{victim},"
+    path.write_text("\n".join(lines) + "\n")
+    return victim
+
+
+@pytest.mark.parametrize("how, message", [
+    ("unknown class", "unknown class dragon"),
+    ("no image", "no image file"),
+    ("duplicate id", "is listed twice (first on line 2)"),
+    ("empty label set", "has no class names"),
+])
+def test_bad_label_file_names_file_id_and_line_and_writes_nothing(folder, tmp_path, how, message):
+    root, train = folder
+    victim = break_label_file(root, train, how)
+    out = tmp_path / "out" / "train.json"
+    with pytest.raises(DatasetError) as err:
+        index_folder(root, out)
+    text = str(err.value)
+    assert "\n" not in text and message in text
+    assert text.startswith(f"label file {root / 'labels.csv'}, line 4: image {victim}")
+    assert not out.exists() and not (out.parent.exists() and any(out.parent.iterdir()))
