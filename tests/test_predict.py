@@ -98,7 +98,7 @@ def test_predict_command_takes_test_scales(tmp_path):
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (30, 40, 3), np.uint8)).save(
         tmp_path / "a.jpg")
     proc = run_cli("predict", "--checkpoint", str(tmp_path / "pixelnet.pt"), "--out",
-                   str(tmp_path / "out"), "--scales", "0.75", "1.0", "1.25", "--device", "cpu",
+                   str(tmp_path / "out"), "--device", "cpu", "--scales", "0.75,1.0,1.25",
                    str(tmp_path / "a.jpg"))
     assert proc.returncode == 0, proc.stderr
     assert Image.open(tmp_path / "out" / "a.png").size == (40, 30)
