@@ -10,9 +10,12 @@ Layout under the main run directory ``results/`` (a comparison run's directory
 
     dataset/{split}.json                 index of a split        (index_file)
     classifier/model.pt                  the CAM classifier      (classifier_model)
+    classifier/history.csv               its per-epoch record    (classifier_history)
+    cam_metrics.json                     CAM mIoU over background thresholds (cam_metrics)
     {cams,superpixels,saliency}/shard{s}.h5                      (shared)
     iter{k}/{stage}/shard{s}.h5          per-iteration stages    (artifact)
     iter{k}/{regionnet,pixelnet}.pt      the iteration's models  (model)
+    iter{k}/{network}_history.csv        their per-epoch training record (history)
     iter{k}/{stage}_metrics.json         a stage's scores        (stage_metrics)
     iter{k}/metrics.json, miou.txt       the iteration's summary (iteration_metrics, miou)
     iter{k}/{split}_pred/<id>.png        PixelNet's masks as PNGs (prediction_pngs)
@@ -93,12 +96,25 @@ def classifier_checkpoints() -> str:
     return f"{MAIN_ROOT}/{CLASSIFIER}/checkpoints"
 
 
+def classifier_history() -> str:
+    return f"{MAIN_ROOT}/{CLASSIFIER}/history.csv"
+
+
 def affinity_model() -> str:
     return f"{MAIN_ROOT}/{AFFINITY}/model.pt"
 
 
 def affinity_checkpoints() -> str:
     return f"{MAIN_ROOT}/{AFFINITY}/checkpoints"
+
+
+def affinity_history() -> str:
+    return f"{MAIN_ROOT}/{AFFINITY}/history.csv"
+
+
+def cam_metrics() -> str:
+    """The classifier's CAMs scored on the training set over a sweep of background thresholds."""
+    return f"{MAIN_ROOT}/cam_metrics.json"
 
 
 def shared(stage: str, shard="{shard}") -> str:
@@ -123,6 +139,11 @@ def model(root="{root}", k="{k}", network="{network}") -> str:
 
 def checkpoints(root="{root}", k="{k}", network="{network}") -> str:
     return f"{iteration_dir(root, k)}/checkpoints/{network}"
+
+
+def history(root="{root}", k="{k}", network="{network}") -> str:
+    """A training's per-epoch loss, accuracy and learning rate (CSV), beside its model file."""
+    return f"{iteration_dir(root, k)}/{network}_history.csv"
 
 
 def stage_metrics(root="{root}", k="{k}", stage="{stage}") -> str:

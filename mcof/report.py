@@ -13,11 +13,17 @@ from mcof.artifacts import ArtifactReader
 from mcof.data.palette import colorize
 from mcof.data.voc import DatasetIndex, GroundTruth
 from mcof.files import atomic_path, read_json, write_text
-from mcof.layout import CAMS, REFINED, REGIONS, SALIENCY, SEEDS, SUPERPIXELS, TARGETS, TRAIN_MASKS
+from mcof.layout import (AFFINITY, CAMS, CLASSIFIER, PIXELNET, REFINED, REGIONNET, REGIONS,
+                         SALIENCY, SEEDS, SUPERPIXELS, TARGETS, TRAIN_MASKS)
 from mcof.superpixels import paint
 
 STAGE_NAMES = {SEEDS: "seeds", REGIONS: "RegionNet", REFINED: "refined", TRAIN_MASKS: "PixelNet"}
 """How the report calls each training-set stage."""
+PSEUDO_LABEL_MIOU = "pseudo-label mIoU (train)"
+"""The name of the training-set stages' mIoU (train_miou in metrics.json): the labels each stage
+hands on, scored against the training images' ground truth."""
+NETWORK_NAMES = {CLASSIFIER: "classifier", AFFINITY: "affinity net", REGIONNET: "RegionNet",
+                 PIXELNET: "PixelNet"}
 
 
 def _pyplot():
@@ -74,13 +80,15 @@ def _cell(value, fmt="{:.1f}") -> str:
 
 
 def stage_table(metrics: list[str], out: str, *, train_index: str, val_index: str,
-                saliency: str | None = None, full: list[str] = ()) -> None:
-    """HTML page: train mIoU of every stage and the evaluation splits' mIoU, one row per
-    iteration (the paper's Table 3); the diagnostics of every stage per iteration; the classes
-    that vanish; the dataset's size and the saliency maps' scores.
+                saliency: str | None = None, full: list[str] = (), cams: list[str] = ()) -> None:
+    """HTML page: the pseudo-labels' mIoU on the training set at every stage and the evaluation
+    splits' mIoU, one row per iteration (the paper's Table 3); the CAMs' best background
+    threshold and mIoU; the diagnostics of every stage per iteration; the classes that vanish;
+    the dataset's size, the saliency maps' scores and what the run ran with.
 
     full: the fully supervised run's metrics.json, when it ran: a class that it segments at
     IoU >= 20 on the training set but a weak stage gets below 20 is flagged.
+    cams: cam_metrics.json (mcof.steps.protocols), when the run has CAMs.
     """
     metrics = _load(metrics)
     train, val = DatasetIndex.load(train_index), DatasetIndex.load(val_index)
@@ -95,8 +103,10 @@ def stage_table(metrics: list[str], out: str, *, train_index: str, val_index: st
                      f"adaptive F-measure {sal['adaptive_f_measure']:.3f}, MAE {sal['mae']:.3f}.")
     splits = [k[:-5] for k in metrics[0] if k.endswith("_miou") and k != "train_miou"]
     cols = [s for s in STAGE_NAMES if any(s in m["train_miou"] for m in metrics)]
-    head = "".join(f"<th>{STAGE_NAMES[c]} (train)</th>" for c in cols)
-    head += "".join(f"<th>PixelNet ({s})</th>" for s in splits) + "<th>train - val</th>"
+    head = (f"<tr><th rowspan=2>iteration</th><th colspan={len(cols)}>{PSEUDO_LABEL_MIOU}</th>"
+            f"<th colspan={len(splits)}>PixelNet mIoU</th><th rowspan=2>train - val</th></tr><tr>")
+    head += "".join(f"<th>{STAGE_NAMES[c]}</th>" for c in cols)
+    head += "".join(f"<th>{s}</th>" for s in splits) + "</tr>"
     rows = []
     for m in metrics:
         cells = "".join(_cell(m["train_miou"].get(c)) for c in cols)
@@ -105,10 +115,107 @@ def stage_table(metrics: list[str], out: str, *, train_index: str, val_index: st
             for s in splits)
         rows.append(f"<tr><td>{m['iteration']}</td>{cells}{_cell(m.get('train_val_gap'))}</tr>")
     page = [_PAGE, "<h3>mIoU (%) per stage and iteration</h3>",
-            f"<table><tr><th>iteration</th>{head}</tr>{''.join(rows)}</table>",
-            diagnostics_table(metrics), vanished_classes(metrics, _load(full)[0] if full else None)]
+            f"<table>{head}{''.join(rows)}</table>"]
+    if cams:
+        page.append(cam_table(read_json(cams[0])))
+    page += [diagnostics_table(metrics),
+             vanished_classes(metrics, _load(full)[0] if full else None)]
+    if "run" in metrics[-1]:
+        notes.append(run_note(metrics[-1]["run"]))
     page += [f"<p>{html.escape(n)}</p>" for n in notes]
     write_text(out, "".join(page) + "</body></html>\n")
+
+
+def cam_best(cam_metrics: dict) -> str:
+    """'best background threshold 0.25: CAM mIoU 45.3% (train)' (or why there is none)."""
+    if cam_metrics.get("no_masks"):
+        return "CAM mIoU: the dataset has no masks to score the CAMs with"
+    return (f"best background threshold {cam_metrics['best_threshold']:.2f}: CAM mIoU "
+            f"{cam_metrics['best_miou']:.1f}% (train)")
+
+
+def cam_table(cam_metrics: dict) -> str:
+    """The CAMs' best background threshold and mIoU on the training set (IRNet / SEAM)."""
+    if cam_metrics.get("no_masks"):
+        return f"<p>{cam_best(cam_metrics)}.</p>"
+    t = cam_metrics["thresholds"]
+    return ("<h3>CAMs on the training set</h3><table><tr><th>best background threshold</th>"
+            "<th>CAM mIoU (train)</th><th>thresholds swept</th></tr>"
+            f"<tr><td>{cam_metrics['best_threshold']:.2f}</td>"
+            f"<td><b>{cam_metrics['best_miou']:.1f}</b></td>"
+            f"<td>{t[0]:.2f} - {t[-1]:.2f} ({len(t)})</td></tr></table>"
+            "<p>Each pixel takes the class of its highest CAM among the image's labels when that "
+            "CAM is above the threshold, else background (IRNet, SEAM).</p>")
+
+
+def run_note(record: dict) -> str:
+    """One line of what the last iteration's metrics.json records the run ran with."""
+    packages = ", ".join(f"{name} {version}" for name, version in record["packages"].items()
+                         if version)
+    commit = record.get("git_commit")
+    code = (f"commit {commit[:12]}{' with uncommitted changes' if record.get('git_dirty') else ''}"
+            if commit else "no git commit (not a git checkout)")
+    return (f"Run: {code}; config sha256 {str(record.get('config_sha256'))[:16]}; "
+            f"trained on {record.get('device')}; {packages}.")
+
+
+def plot_cam_thresholds(metrics: str, out: str) -> None:
+    """The CAMs' mIoU on the training set against the background threshold, the best point
+    marked and named."""
+    scores = read_json(metrics)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if scores.get("no_masks"):
+        ax.text(0.5, 0.5, cam_best(scores), ha="center", va="center", wrap=True)
+        ax.axis("off")
+    else:
+        ax.plot(scores["thresholds"], scores["miou"], marker="o", markersize=3)
+        best_t, best = scores["best_threshold"], scores["best_miou"]
+        ax.axvline(best_t, color="grey", linestyle="--", linewidth=1)
+        ax.plot([best_t], [best], marker="*", markersize=14, color="#c44e52",
+                label=f"best: threshold {best_t:.2f}, mIoU {best:.1f}")
+        ax.set_xlabel("background threshold")
+        ax.set_ylabel("CAM mIoU on the training set (%)")
+        ax.set_title(cam_best(scores), fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    _save(fig, out)
+    plt.close(fig)
+
+
+def plot_training(out: str, *, trainings: list[list]) -> None:
+    """Per-epoch loss, accuracy and learning rate of every training (mcof.training.history):
+    one row per network, one line per iteration.
+
+    trainings: [network, iteration (None for the classifier and the affinity net), CSV path].
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    from mcof.training.history import read_history
+
+    networks = [n for n in NETWORK_NAMES if any(t[0] == n for t in trainings)]
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(networks), 3, figsize=(12, 2.6 * len(networks)), squeeze=False)
+    for row, network in zip(axes, networks):
+        for _, k, path in (t for t in trainings if t[0] == network):
+            rows = read_history(path)
+            epochs = [r["epoch"] for r in rows]
+            label = NETWORK_NAMES[network] if k is None else f"iteration {k}"
+            for ax, key in zip(row, ("loss", "accuracy", "lr")):
+                values = [r[key] for r in rows]
+                if any(v is not None for v in values):
+                    ax.plot(epochs, [v if v is not None else float("nan") for v in values],
+                            marker="o", markersize=3, label=label)
+        for ax, title in zip(row, ("loss", "accuracy", "learning rate")):
+            ax.set_title(f"{NETWORK_NAMES[network]}: {title}", fontsize=10)
+            ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.grid(alpha=0.3)
+        row[0].legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, out)
+    plt.close(fig)
 
 
 DIAGNOSTIC_NAMES = {"object_precision": "obj. prec.", "object_recall": "obj. recall",

@@ -100,12 +100,21 @@ class SaliencyError(ValueError):
     """External saliency maps are missing or unreadable."""
 
 
-def find_external_maps(directory: str | Path, ids: list[str]) -> dict[str, Path]:
-    """Map each id to directory/<id>.png; missing ids are one error that lists them."""
+def find_external_maps(directory: str | Path, ids: list[str],
+                       files: list[str] | None = None) -> dict[str, Path]:
+    """Map each id to directory/<id>.png; missing ids are one error that lists them.
+
+    files: the maps as the workflow declared them (where a storage plugin may have staged
+    them); each id then takes the file named <id>.png among them.
+    """
     directory = Path(directory)
-    if not directory.is_dir():
+    if files is not None:
+        declared = {Path(f).name: Path(f) for f in files}
+        paths = {i: declared.get(f"{i}.png", directory / f"{i}.png") for i in ids}
+    elif not directory.is_dir():
         raise SaliencyError(f"saliency directory not found: {directory}")
-    paths = {i: directory / f"{i}.png" for i in ids}
+    else:
+        paths = {i: directory / f"{i}.png" for i in ids}
     missing = [i for i, p in paths.items() if not p.is_file()]
     if missing:
         shown = ", ".join(missing[:20]) + (f" ... ({len(missing)} in all)" if len(missing) > 20 else "")

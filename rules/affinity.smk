@@ -3,8 +3,10 @@ rule train_affinity:
         index=L.index_file("train"),
         cams=shared_files(L.CAMS),
         init=classifier_model_if(config["affinity"]["init_from_classifier"]),
+        weights_file=weights_file("affinity"),
     output:
         model=L.affinity_model(),
+        history=L.affinity_history(),
     params:
         checkpoint_dir=L.affinity_checkpoints(),
         backbone=config["affinity"]["backbone"],
@@ -26,7 +28,7 @@ rule train_affinity:
     threads: TORCH_THREADS
     resources:
         gpu=1,
-        mem_mb=8000,
+        mem_mb=mem_per_attempt(8000),
         runtime=240,
     log:
         "results/logs/train_affinity.log",
@@ -57,7 +59,7 @@ rule random_walk_cams:
     threads: TORCH_THREADS
     resources:
         gpu=1,
-        mem_mb=4000,
+        mem_mb=mem_per_attempt(4000),
         runtime=60,
     log:
         "results/logs/random_walk_cams/shard{shard}.log",
@@ -84,7 +86,7 @@ rule random_walk_masks:
     threads: TORCH_THREADS
     resources:
         gpu=1,
-        mem_mb=4000,
+        mem_mb=mem_per_attempt(4000),
         runtime=60,
     log:
         "{root}/logs/iter{k}/random_walk_masks/shard{shard}.log",

@@ -1,8 +1,10 @@
 rule train_classifier:
     input:
         index=L.index_file("train"),
+        weights_file=weights_file("classifier"),
     output:
         model=L.classifier_model(),
+        history=L.classifier_history(),
     params:
         checkpoint_dir=L.classifier_checkpoints(),
         backbone=config["classifier"]["backbone"],
@@ -21,7 +23,7 @@ rule train_classifier:
     threads: TORCH_THREADS
     resources:
         gpu=1,
-        mem_mb=8000,
+        mem_mb=mem_per_attempt(8000),
         runtime=240,
     log:
         "results/logs/train_classifier.log",
@@ -48,7 +50,7 @@ rule make_cams:
     threads: TORCH_THREADS
     resources:
         gpu=1,
-        mem_mb=4000,
+        mem_mb=mem_per_attempt(4000),
         runtime=60,
     log:
         "results/logs/make_cams/shard{shard}.log",

@@ -1,3 +1,4 @@
+import glob
 import os
 import sys
 
@@ -9,13 +10,19 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p)
 )
 
+from snakemake import __version__ as SNAKEMAKE_VERSION
+
 from mcof import layout as L
 from mcof.config import check_config, dataset_splits, per_iteration
 from mcof.plan import GROUND_TRUTH, Plan, PlanError, RunSettings
+from mcof.record import config_sha256
 from mcof.steps.dataset import EMBEDDED, dataset_classes
+from mcof.steps.protocols import CAM_THRESHOLDS
 
 validate(config, "../schemas/config.schema.yaml")
 check_config(config)
+CONFIG_SHA256 = config_sha256(config)
+"""The settings' fingerprint that every metrics.json records."""
 
 DATASET = config["dataset"]
 DATASET_ROOT = "results/dataset/VOC2012" if DATASET["source"] in EMBEDDED else DATASET["root"]
@@ -283,3 +290,58 @@ def pseudo_label_targets():
     if config["export"]["refined"]:
         targets.append(L.refined_labels(L.MAIN_ROOT))
     return targets
+
+
+def mem_per_attempt(mb):
+    """mem_mb of a job that grows with each attempt: a job that ran out of memory gets twice as
+    much when a profile retries it (profiles/slurm: retries: 1)."""
+    return lambda wc, attempt: mb * attempt
+
+
+def weights_file(section):
+    """The weights file of a network when `weights:` is a path: a declared input, so that a
+    storage plugin stages it and a changed file reruns the training and what follows it."""
+    weights = config[section]["weights"]
+    return [] if weights in ("none", "imagenet") else [weights]
+
+
+def iteration_histories(wc):
+    """The history CSVs of the networks an iteration trains, for the devices its metrics.json
+    records."""
+    k = iteration(wc)
+    stages = PLAN.stages(wc.root, k)
+    return [
+        L.history(PLAN.home(wc.root, k, network), k, network)
+        for network, stage in L.MODEL_STAGES.items()
+        if stage in stages
+    ]
+
+
+def external_saliency_maps():
+    """The maps of saliency.method external, declared as inputs, so that a storage plugin
+    stages them and a changed map reruns the saliency shards. The directory is the user's
+    input, like the dataset's lists: it is listed while the Snakefile is parsed, as a sample
+    sheet is read; nothing the workflow writes is."""
+    if config["saliency"]["method"] != "external":
+        return []
+    return sorted(glob.glob(os.path.join(config["saliency"]["external_dir"], "*.png")))
+
+
+WEAK = config["supervision"] == "weak"
+"""The main run is weakly supervised: it has CAMs (and their threshold sweep) and a classifier."""
+
+
+def training_histories():
+    """Every training of the main run, for the report's training curves, as [network,
+    iteration (None for the shared ones), history CSV]: the classifier (and the affinity net),
+    then RegionNet and PixelNet of every iteration."""
+    root = L.MAIN_ROOT
+    found = [[L.CLASSIFIER, None, L.classifier_history()]] if WEAK else []
+    if WEAK and (config["affinity"]["cams"] or config["affinity"]["masks"]):
+        found.append([L.AFFINITY, None, L.affinity_history()])
+    for k in range(1, PLAN.last_iteration(root, LAST) + 1):
+        stages = PLAN.stages(root, k)
+        for network, stage in L.MODEL_STAGES.items():
+            if stage in stages:
+                found.append([network, k, L.history(PLAN.home(root, k, network), k, network)])
+    return found

@@ -1,6 +1,12 @@
 EVALUATED = "|".join(L.ITERATION_STAGES)
 
 
+# Aggregations of a few JSON files: a cluster run does them itself instead of submitting them.
+localrules:
+    evaluate,
+    compare_runs,
+
+
 rule evaluate_stage:
     input:
         index=lambda wc: L.index_file(L.split_of(wc.stage)),
@@ -55,12 +61,16 @@ rule evaluate:
     input:
         unpack(iteration_stage_metrics),
         pngs=reported_pngs,
+        trainings=iteration_histories,
     output:
         metrics=L.iteration_metrics(),
         miou=L.miou(),
     params:
         iteration=iteration,
         reported_split=lambda wc: reported_split(),
+        workflow_dir=workflow.basedir,
+        config_sha256=CONFIG_SHA256,
+        snakemake_version=SNAKEMAKE_VERSION,
     resources:
         mem_mb=500,
         runtime=10,
@@ -69,7 +79,7 @@ rule evaluate:
     benchmark:
         "{root}/benchmarks/iter{k}/evaluate.tsv"
     conda:
-        "../envs/cpu.yaml"
+        "../envs/torch.yaml"
     script:
         "../workflow_scripts/evaluate.py"
 
@@ -93,6 +103,28 @@ rule evaluate_saliency:
         "../envs/cpu.yaml"
     script:
         "../workflow_scripts/evaluate_saliency.py"
+
+
+rule evaluate_cams:
+    input:
+        index=L.index_file("train"),
+        cams=shared_files(L.CAMS),
+    output:
+        L.cam_metrics(),
+    params:
+        thresholds=list(CAM_THRESHOLDS),
+        mask_dir=MASK_DIR,
+    resources:
+        mem_mb=mem_per_attempt(2000),
+        runtime=30,
+    log:
+        "results/logs/evaluate_cams.log",
+    benchmark:
+        "results/benchmarks/evaluate_cams.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/evaluate_cams.py"
 
 
 rule compare_runs:

@@ -5,8 +5,10 @@ rule train_pixelnet:
         superpixels=shared_files(L.SUPERPIXELS),
         classifier=classifier_model_if(config["pixelnet"]["init_from_classifier"]),
         previous=previous_pixelnet,
+        weights_file=weights_file("pixelnet"),
     output:
         model=L.model(network=L.PIXELNET),
+        history=L.history(network=L.PIXELNET),
     params:
         checkpoint_dir=lambda wc: L.checkpoints(wc.root, wc.k, L.PIXELNET),
         target=lambda wc: pixelnet_target(wc).kind,
@@ -28,7 +30,7 @@ rule train_pixelnet:
     threads: TORCH_THREADS
     resources:
         gpu=1,
-        mem_mb=8000,
+        mem_mb=mem_per_attempt(8000),
         runtime=480,
     log:
         "{root}/logs/iter{k}/train_pixelnet.log",
@@ -52,12 +54,13 @@ rule predict_pixelnet:
         n_shards=lambda wc: SHARDS[wc.split],
         restrict=lambda wc: wc.split == "train",
         flip=config["pixelnet"]["flip_test"],
+        scales=lambda wc: [1.0] if wc.split == "train" else config["pixelnet"]["test_scales"],
         crf=prediction_crf,
         device=config["device"],
     threads: TORCH_THREADS
     resources:
         gpu=1,
-        mem_mb=4000,
+        mem_mb=mem_per_attempt(4000),
         runtime=60,
     log:
         "{root}/logs/iter{k}/predict_pixelnet/{split}_shard{shard}.log",
@@ -86,7 +89,7 @@ rule crf_labels:
         label_confidence=config["crf"]["label_confidence"],
     threads: TORCH_THREADS
     resources:
-        mem_mb=2000,
+        mem_mb=mem_per_attempt(2000),
         runtime=60,
     log:
         "{root}/logs/iter{k}/crf_labels/shard{shard}.log",

@@ -4,8 +4,10 @@ rule train_regionnet:
         seeds=stage_shards(L.SEEDS),
         superpixels=shared_files(L.SUPERPIXELS),
         init=regionnet_init,
+        weights_file=weights_file("regionnet"),
     output:
         model=L.model(network=L.REGIONNET),
+        history=L.history(network=L.REGIONNET),
     params:
         checkpoint_dir=lambda wc: L.checkpoints(wc.root, wc.k, L.REGIONNET),
         backbone=config["regionnet"]["backbone"],
@@ -25,7 +27,7 @@ rule train_regionnet:
     threads: TORCH_THREADS
     resources:
         gpu=1,
-        mem_mb=8000,
+        mem_mb=mem_per_attempt(8000),
         runtime=240,
     log:
         "{root}/logs/iter{k}/train_regionnet.log",
@@ -54,7 +56,7 @@ rule infer_regionnet:
     threads: TORCH_THREADS
     resources:
         gpu=1,
-        mem_mb=4000,
+        mem_mb=mem_per_attempt(4000),
         runtime=60,
     log:
         "{root}/logs/iter{k}/infer_regionnet/shard{shard}.log",

@@ -1,3 +1,15 @@
+# Figures and tables of a few small files each: a cluster run makes them itself instead of
+# submitting them.
+localrules:
+    plot_miou_curve,
+    stage_table,
+    plot_diagnostics,
+    plot_class_iou,
+    plot_cam_thresholds,
+    plot_training,
+    qualitative_sample,
+
+
 rule plot_miou_curve:
     input:
         [path for paths in report_runs().values() for path in paths],
@@ -29,6 +41,7 @@ rule stage_table:
         val_index=L.index_file("val"),
         saliency="results/saliency_metrics.json",
         full=full_supervision_metrics(),
+        cams=[L.cam_metrics()] if WEAK else [],
     output:
         report(
             "results/report/stage_table.html",
@@ -68,6 +81,52 @@ rule plot_diagnostics:
         "../envs/cpu.yaml"
     script:
         "../workflow_scripts/plot_diagnostics.py"
+
+
+rule plot_cam_thresholds:
+    input:
+        metrics=L.cam_metrics(),
+    output:
+        report(
+            "results/report/cam_thresholds.svg",
+            caption="../report/cam_thresholds.rst",
+            category="Results",
+        ),
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/plot_cam_thresholds.log",
+    benchmark:
+        "results/benchmarks/report/plot_cam_thresholds.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/plot_cam_thresholds.py"
+
+
+rule plot_training:
+    input:
+        [path for _, _, path in training_histories()],
+    output:
+        report(
+            "results/report/training.svg",
+            caption="../report/training.rst",
+            category="Results",
+        ),
+    params:
+        trainings=training_histories(),
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/report/plot_training.log",
+    benchmark:
+        "results/benchmarks/report/plot_training.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    script:
+        "../workflow_scripts/plot_training.py"
 
 
 rule plot_class_iou:
@@ -127,5 +186,7 @@ REPORT_FILES = [
     "results/report/stage_table.html",
     "results/report/class_iou.svg",
     "results/report/diagnostics.svg",
+    "results/report/training.svg",
+    *(["results/report/cam_thresholds.svg"] if WEAK else []),
     *[f"results/report/samples/sample{i}.png" for i in REPORT_SAMPLES],
 ]

@@ -1,6 +1,7 @@
 rule saliency:
     input:
         index=L.index_file("train"),
+        external_maps=external_saliency_maps(),
     output:
         L.shared(L.SALIENCY),
     params:

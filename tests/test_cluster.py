@@ -92,3 +92,28 @@ def test_cluster_generic_profile_with_real_submit_scripts(slurm, tmp_path):
     jobs = [row for row in sacct_rows() if row["id"] not in before]
     assert len(jobs) >= 3 and all(row["state"] == "COMPLETED" for row in jobs), jobs
     assert any(row["name"] == "mcof.superpixels" for row in jobs)
+
+
+def test_slurm_cpu_profile_asks_for_no_gpu_and_keeps_local_rules_here(slurm, tmp_path):
+    """profiles/slurm-cpu: the torch rules run without a GPU; the CAM threshold curve (a local
+    rule) is drawn by Snakemake itself, so only the six jobs before it reach the scheduler."""
+    def edit(config):
+        config["default-resources"].update(slurm_partition="debug", mem_mb=1000)
+        for rule in config["set-resources"].values():
+            rule.update(slurm_partition="debug", mem_mb=1000)
+        config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
+        config["slurm-init-seconds-before-status-checks"] = 1
+        config["latency-wait"] = 5
+
+    profile = site_profile(ROOT / "profiles" / "slurm-cpu", tmp_path / "profile", edit)
+    write_config(tmp_path / "run", tiny_config())
+    before = {row["id"] for row in sacct_rows()}
+    snakemake(tmp_path / "run", "--profile", str(profile), "results/report/cam_thresholds.svg",
+              timeout=900)
+    assert (tmp_path / "run/results/report/cam_thresholds.svg").stat().st_size > 1000
+    jobs = [row for row in sacct_rows() if row["id"] not in before]
+    # prepare_dataset, index_dataset (train), train_classifier, make_cams x 2, evaluate_cams
+    assert len(jobs) == 6 and all(row["state"] == "COMPLETED" for row in jobs), jobs
+    assert not [row for row in jobs if "gpu" in row["tres"]], jobs
+    log = (tmp_path / "run/results/logs/train_classifier.log").read_text()
+    assert "device: cpu (no GPU visible)" in log

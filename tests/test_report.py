@@ -5,8 +5,9 @@ import pytest
 from PIL import Image
 
 from mcof.artifacts import ArtifactWriter
-from mcof.report import (plot_class_iou, plot_diagnostics, plot_miou_curves, sample_figure, sample_ids,
-                         stage_table)
+from mcof.report import (PSEUDO_LABEL_MIOU, plot_cam_thresholds, plot_class_iou, plot_diagnostics,
+                         plot_miou_curves, plot_training, sample_figure, sample_ids, stage_table)
+from mcof.training.history import write_history
 
 
 def diagnostics(recall, precision=90.0):
@@ -114,3 +115,59 @@ def test_sample_figure_draws_every_stage(tiny_voc, tiny_truth, tiny_index_files,
     assert drawn == image_id
     width, height = Image.open(out_png).size
     assert width > 5 * height  # one row: 8 stage tiles and 2 PixelNet iterations
+
+
+CAM_SWEEP = {"stage": "cams", "split": "train", "n_images": 12, "thresholds": [0.05, 0.1, 0.15],
+             "miou": [30.0, 41.25, 38.0], "best_threshold": 0.1, "best_miou": 41.25,
+             "best_iou": {"background": 70.0, "alpha": 30.0, "beta": 23.75}}
+
+
+def test_cam_threshold_curve_names_the_best_threshold_and_miou(tmp_path):
+    (tmp_path / "cam.json").write_text(json.dumps(CAM_SWEEP))
+    plot_cam_thresholds(str(tmp_path / "cam.json"), str(tmp_path / "cam.svg"))
+    drawn = (tmp_path / "cam.svg").read_text()
+    assert "best background threshold 0.10: CAM mIoU 41.2% (train)" in drawn
+    assert "best: threshold 0.10, mIoU 41.2" in drawn and "background threshold" in drawn
+    (tmp_path / "none.json").write_text(json.dumps({"stage": "cams", "split": "train",
+                                                    "no_masks": True}))
+    plot_cam_thresholds(str(tmp_path / "none.json"), str(tmp_path / "none.svg"))
+    assert "no masks" in (tmp_path / "none.svg").read_text()
+
+
+def test_stage_table_names_pseudo_labels_and_shows_the_cams_and_the_run(iteration_metrics,
+                                                                         tiny_index_files, tmp_path):
+    (tmp_path / "cam.json").write_text(json.dumps(CAM_SWEEP))
+    last = json.loads(open(iteration_metrics[1]).read())
+    last["run"] = {"packages": {"python": "3.11.7", "torch": "2.14.1", "snakemake": None},
+                   "device": "NVIDIA H100 80GB HBM3 (CUDA 12.4)", "git_commit": "0123456789abcdef",
+                   "git_dirty": True, "config_sha256": "f" * 64}
+    open(iteration_metrics[1], "w").write(json.dumps(last))
+    out = tmp_path / "table.html"
+    stage_table(iteration_metrics, str(out), train_index=tiny_index_files[0],
+                val_index=tiny_index_files[1], cams=[str(tmp_path / "cam.json")])
+    page = out.read_text()
+    assert f"<th colspan=4>{PSEUDO_LABEL_MIOU}</th>" in page
+    assert "<tr><td>0.10</td><td><b>41.2</b></td><td>0.05 - 0.15 (3)</td></tr>" in page
+    assert ("Run: commit 0123456789ab with uncommitted changes; config sha256 ffffffffffffffff; "
+            "trained on NVIDIA H100 80GB HBM3 (CUDA 12.4); python 3.11.7, torch 2.14.1.") in page
+
+
+def test_training_curves_have_a_row_per_network_and_a_line_per_iteration(tmp_path):
+    def history(name, losses, accuracy=True):
+        rows = [{"epoch": e, "loss": loss, "lr": 0.01 / e, "seconds": 1.0, "device": "CPU: x",
+                 **({"accuracy": 0.5 + 0.1 * e} if accuracy else {})}
+                for e, loss in enumerate(losses, start=1)]
+        write_history(tmp_path / name, rows)
+        return str(tmp_path / name)
+
+    trainings = [["classifier", None, history("c.csv", [0.7, 0.5])],
+                 ["affinity", None, history("a.csv", [0.9, 0.8], accuracy=False)],
+                 ["regionnet", 1, history("r1.csv", [1.2, 0.9])],
+                 ["pixelnet", 1, history("p1.csv", [1.5, 1.1])],
+                 ["pixelnet", 2, history("p2.csv", [1.0, 0.8])]]
+    plot_training(str(tmp_path / "training.svg"), trainings=trainings)
+    drawn = (tmp_path / "training.svg").read_text()
+    for title in ("classifier: loss", "affinity net: accuracy", "RegionNet: learning rate",
+                  "PixelNet: loss", "iteration 2"):
+        assert title in drawn, title
+    assert "iteration 3" not in drawn

@@ -5,6 +5,7 @@ from torch import nn
 
 from mcof.models.classifier import Classifier
 from mcof.training.checkpoint import CheckpointError, EpochCheckpoints, load_model, save_model
+from mcof.training.history import read_history
 from mcof.training.loop import Schedule, epoch_order, fit, poly_lr, steps_per_epoch
 
 
@@ -60,7 +61,7 @@ def train(tmp_path, name, step_fn, epochs=3):
     schedule = Schedule(epochs=epochs, batch_size=5, lr=0.1, seed=4)
     ckpt = EpochCheckpoints(tmp_path / name, {"run": "test"})
     history = fit(model, Blobs(), None, step_fn, [(list(model.parameters()), 1.0)], schedule, ckpt,
-                  torch.device("cpu"))
+                  torch.device("cpu"), history_path=str(tmp_path / f"{name}_history.csv"))
     return model, history
 
 
@@ -70,10 +71,29 @@ def test_resumed_training_equals_uninterrupted(tmp_path):
     with pytest.raises(Killed):
         train(tmp_path, "b", killing_step(after=4 + 2))  # dies in epoch 2 (4 steps per epoch)
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["epoch0001.pt"]
+    assert [r["epoch"] for r in read_history(tmp_path / "b_history.csv")] == [1]
     resumed, history = train(tmp_path, "b", step)
     assert [h["epoch"] for h in history] == [2, 3]
     for key, value in straight.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_history_csv_has_every_epoch_across_a_resume(tmp_path):
+    """Loss, accuracy and learning rate per epoch, the epochs before the resume included: the
+    resumed run's CSV equals the uninterrupted run's but for the seconds."""
+    train(tmp_path, "a", step)
+    with pytest.raises(Killed):
+        train(tmp_path, "b", killing_step(after=4 + 2))
+    train(tmp_path, "b", step)
+    straight = read_history(tmp_path / "a_history.csv")
+    resumed = read_history(tmp_path / "b_history.csv")
+    assert [r["epoch"] for r in resumed] == [1, 2, 3]
+    for a, b in zip(straight, resumed):
+        assert {k: v for k, v in a.items() if k != "seconds"} == {
+            k: v for k, v in b.items() if k != "seconds"}
+    # poly learning rate of each epoch's last step (4 steps an epoch, 12 in all, power 0.9)
+    assert [r["lr"] for r in straight] == pytest.approx([0.1 * (1 - s / 12) ** 0.9 for s in (3, 7, 11)])
+    assert all(0 <= r["accuracy"] <= 1 for r in straight) and straight[0]["device"].startswith("CPU")
 
 
 def test_checkpoints_of_another_configuration_are_not_resumed(tmp_path):

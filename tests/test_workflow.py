@@ -7,9 +7,12 @@ import re
 
 import h5py
 import pytest
+import yaml
 from PIL import Image
 
-from workflow_utils import planned_jobs, snakemake, tiny_config, write_config
+from mcof.record import config_sha256, git_commit
+from mcof.training.history import read_history
+from workflow_utils import ROOT, planned_jobs, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +59,21 @@ def test_two_iterations_end_to_end(finished_run):
     assert Image.open(pngs[0]).mode == "P"
     for rule_log in ("train_classifier.log", "iter1/train_regionnet.log", "iter2/train_pixelnet.log"):
         assert "epoch 2/2" in (finished_run / "results/logs" / rule_log).read_text()
+    # the run record, every training's history, the CAMs' threshold sweep
+    run = second["run"]
+    config = yaml.safe_load((finished_run / "config.yaml").read_text())
+    assert run["config_sha256"] == config_sha256(config)
+    assert run["git_commit"] == git_commit(ROOT)["commit"]
+    assert run["packages"]["torch"] and run["packages"]["snakemake"]
+    assert set(run["trainings"]) == {"results/iter2/regionnet_history.csv",
+                                     "results/iter2/pixelnet_history.csv"}
+    assert run["device"].startswith("CPU: ")
+    for history in ("classifier/history.csv", "iter1/regionnet_history.csv",
+                    "iter2/pixelnet_history.csv"):
+        rows = read_history(finished_run / "results" / history)
+        assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["lr"] < rows[0]["lr"], history
+    cams = json.loads((finished_run / "results/cam_metrics.json").read_text())
+    assert len(cams["miou"]) == 19 and cams["best_miou"] == max(cams["miou"])
     comparison = json.loads((finished_run / "results/comparison.json").read_text())["runs"]
     assert set(comparison) == {"results", "results/ablation/direct",
                                "results/ablation/no_saliency", "results/ablation/full"}
@@ -129,7 +147,8 @@ def test_report_renders_in_headless_chromium(finished_run, tmp_path):
         capture_output=True, text=True, timeout=180)
     dom = proc.stdout
     assert proc.returncode == 0, proc.stderr[-2000:]
-    for name in ("miou_curve.svg", "stage_table.html", "class_iou.svg", "sample0.png", "sample1.png"):
+    for name in ("miou_curve.svg", "stage_table.html", "class_iou.svg", "cam_thresholds.svg",
+                 "training.svg", "sample0.png", "sample1.png"):
         assert name in dom, f"{name} not shown in the rendered report"
 
 

@@ -78,9 +78,14 @@ def affinity_step(radius: int):
             cache[(h, w)] = tuple(t.to(device) for t in pair_indices(h, w, radius))
         first, second = cache[(h, w)]
         labels = labels[:, :h, :w]
-        loss, counts = affinity_loss(affinities(embedding.float(), first, second), labels,
-                                     first, second)
-        return loss, {}
+        predicted = affinities(embedding.float(), first, second)
+        loss, _ = affinity_loss(predicted, labels, first, second)
+        # accuracy over the labelled pairs: affinity above 0.5 exactly where both cells agree
+        flat = labels.flatten(1)
+        a, b = flat[:, first], flat[:, second]
+        labelled = (a != IGNORE) & (b != IGNORE)
+        correct = ((predicted.detach() > 0.5) == (a == b))[labelled].sum()
+        return loss, {"correct": correct, "total": int(labelled.sum())}
 
     return step
 
@@ -90,8 +95,12 @@ def train_affinity(index: str, cams: list[str], model: str, *, init: str | list[
                    high: float, low: float, epochs: int, batch_size: int, lr: float,
                    weight_decay: float, crop: int, scale: list[float], seed: int,
                    device: str = "auto", threads: int = 1, workers: int = 0,
-                   amp: bool = True) -> list[dict]:
-    """Train the affinity network on the confident labels of the CAMs and save it."""
+                   amp: bool = True, history: str | None = None,
+                   weights_file: str | list[str] | None = None) -> list[dict]:
+    """Train the affinity network on the confident labels of the CAMs and save it.
+
+    history: its per-epoch CSV; weights_file: the weights file when `weights` is one.
+    """
     set_threads(threads)
     dataset = DatasetIndex.load(index)
     init = optional_path(init)
@@ -104,10 +113,10 @@ def train_affinity(index: str, cams: list[str], model: str, *, init: str | list[
     return train_and_save(
         net, AffinitySamples(dataset, cams, crop, scale, high, low), affinity_step(radius),
         model_path=model, checkpoint_dir=checkpoint_dir, schedule=schedule,
-        inputs=[index, *cams, *filter(None, [init])],
+        inputs=[index, *cams, *filter(None, [init, optional_path(weights_file)])],
         settings={"weights": weights, "radius": radius, "high": high, "low": low, "crop": crop,
                   "scale": list(scale)},
-        device=device, workers=workers, amp=amp, desc="affinity")
+        device=device, workers=workers, amp=amp, desc="affinity", history=history)
 
 
 MAX_CELLS = 4096

@@ -14,6 +14,7 @@ from mcof.data.transforms import random_scale_crop, to_float
 from mcof.data.voc import DatasetIndex
 from mcof.models.classifier import Classifier, compute_cams
 from mcof.shards import shard_ids
+from mcof.steps import optional_path
 from mcof.layout import CAMS, CLASSIFIER
 from mcof.training.checkpoint import load_model
 from mcof.training.device import choose_device, set_threads
@@ -53,8 +54,13 @@ def train_classifier(index: str, model: str, *, checkpoint_dir: str, backbone: s
                      output_stride: int | None, epochs: int, batch_size: int, lr: float,
                      weight_decay: float, crop: int | None, scale: list[float], seed: int,
                      device: str = "auto", threads: int = 1, workers: int = 0,
-                     amp: bool = True) -> list[dict]:
-    """Train the multi-label classifier (soft-margin BCE over image labels) and save it."""
+                     amp: bool = True, history: str | None = None,
+                     weights_file: str | list[str] | None = None) -> list[dict]:
+    """Train the multi-label classifier (soft-margin BCE over image labels) and save it.
+
+    history: its per-epoch CSV; weights_file: the weights file when `weights` is one (a
+    declared input, part of what a resumable checkpoint must match).
+    """
     set_threads(threads)
     dataset = DatasetIndex.load(index)
     torch.manual_seed(seed)
@@ -63,9 +69,10 @@ def train_classifier(index: str, model: str, *, checkpoint_dir: str, backbone: s
                         seed=seed)
     return train_and_save(
         net, ClassificationSamples(dataset, crop, tuple(scale)), _classification_step,
-        model_path=model, checkpoint_dir=checkpoint_dir, schedule=schedule, inputs=[index],
+        model_path=model, checkpoint_dir=checkpoint_dir, schedule=schedule,
+        inputs=[index, *filter(None, [optional_path(weights_file)])],
         settings={"weights": weights, "crop": crop, "scale": list(scale)}, device=device,
-        workers=workers, amp=amp, desc="classifier")
+        workers=workers, amp=amp, desc="classifier", history=history)
 
 
 @torch.no_grad()

@@ -133,14 +133,22 @@ DIAGNOSTICS = ("object_precision", "object_recall", "background_precision", "lab
 
 
 def summarize_iteration(stage_metrics: dict[str, str], metrics: str, miou: str, *,
-                        iteration: int, reported_split: str) -> dict:
+                        iteration: int, reported_split: str, trainings: list[str] = (),
+                        workflow_dir: str | None = None, config_sha256: str | None = None,
+                        snakemake_version: str | None = None) -> dict:
     """metrics.json and miou.txt of one iteration of one run.
 
-    metrics.json: train mIoU of every training-set stage (the paper's Table 3), mIoU and class
-    IoU of every evaluation split, the diagnostics of every training-set stage (all images,
-    single- and multi-class images) and the train - val gap of PixelNet. miou.txt: one number,
-    the mIoU (%) on the reported split (test where the dataset has one).
+    metrics.json: train mIoU of every training-set stage (the paper's Table 3; the
+    pseudo-labels' mIoU on the training set), mIoU and class IoU of every evaluation split, the
+    diagnostics of every training-set stage (all images, single- and multi-class images), the
+    train - val gap of PixelNet, and the run's record (mcof.record.run_record: package
+    versions, the devices of the iteration's trainings from their history CSVs, the git
+    commit of workflow_dir, the config's hash). miou.txt: one number, the mIoU (%) on the
+    reported split (test where the dataset has one).
     """
+    from mcof.record import run_record
+    from mcof.training.history import read_history
+
     stages = {name: read_json(path) for name, path in stage_metrics.items()}
     evaluated = {s["split"]: s for s in stages.values() if s["split"] != "train"}
     train_stages = {name: s for name, s in stages.items() if s["split"] == "train"}
@@ -161,6 +169,9 @@ def summarize_iteration(stage_metrics: dict[str, str], metrics: str, miou: str, 
     }
     if TRAIN_MASKS in stages and "val" in evaluated:
         report["train_val_gap"] = stages[TRAIN_MASKS]["miou"] - evaluated["val"]["miou"]
+    devices = {path: (read_history(path) or [{"device": None}])[-1]["device"] for path in trainings}
+    report["run"] = run_record(workflow_dir=workflow_dir, config_sha256=config_sha256,
+                               snakemake_version=snakemake_version, trainings=devices)
     write_json(metrics, report)
     value = report["miou"]
     write_text(miou, ("nan" if math.isnan(value) else f"{value:.2f}") + "\n")

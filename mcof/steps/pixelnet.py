@@ -109,11 +109,13 @@ def train_pixelnet(index: str, labels: list[str], superpixels: list[str], model:
                    epochs: int, batch_size: int, lr: float, weight_decay: float, crop: int,
                    scale: list[float], min_label_confidence: float, seed: int,
                    mask_dir: str | None = None, device: str = "auto", threads: int = 1,
-                   workers: int = 0, amp: bool = True) -> list[dict]:
+                   workers: int = 0, amp: bool = True, history: str | None = None,
+                   weights_file: str | list[str] | None = None) -> list[dict]:
     """Train PixelNet with cross-entropy on the given targets (255 ignored) and save it.
 
     previous: start from this PixelNet (the previous iteration's) instead of the classifier.
     mask_dir: the ground truth, read only when target is ground_truth (the upper bound).
+    history: its per-epoch CSV; weights_file: the weights file when `weights` is one.
     """
     set_threads(threads)
     dataset = DatasetIndex.load(index)
@@ -128,35 +130,40 @@ def train_pixelnet(index: str, labels: list[str], superpixels: list[str], model:
                       mask_dir if target == GROUND_TRUTH else None)
     schedule = Schedule(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                         seed=seed)
-    inputs = [index, *labels, *superpixels, *filter(None, [classifier, previous])]
+    inputs = [index, *labels, *superpixels,
+              *filter(None, [classifier, previous, optional_path(weights_file)])]
     return train_and_save(
         net, SegmentationSamples(dataset, targets, crop, tuple(scale)), _segmentation_step,
         model_path=model, checkpoint_dir=checkpoint_dir, schedule=schedule, inputs=inputs,
         settings={"weights": weights, "crop": crop, "scale": list(scale), "target": target,
                   "min_confidence": min_label_confidence},
-        device=device, workers=workers, amp=amp, desc="pixelnet")
+        device=device, workers=workers, amp=amp, desc="pixelnet", history=history)
 
 
 @torch.no_grad()
 def predict_pixelnet(index: str, model: str, out: str, *, stage: str, shard: int,
                      n_shards: int, restrict: bool, flip: bool = True, device: str = "auto",
-                     threads: int = 1, crf: dict | None = None) -> None:
+                     threads: int = 1, crf: dict | None = None,
+                     scales: list[float] = (1.0,)) -> None:
     """Masks of the shard's images -> mask uint8 [H, W], confidence float16 [H, W].
 
     restrict: only background and the image's labels may be predicted (training images, where
     the labels are known); off for validation images. crf: dense CRF settings, or None for none.
+    scales: multi-scale inference, probabilities averaged over the image scales
+    (mcof.predict.class_probabilities).
     """
     set_threads(threads)
     dataset = DatasetIndex.load(index)
     dev = choose_device(device)
     net = load_model(model, PIXELNET, n_classes=dataset.n_classes).to(dev).eval()
     crf_settings = None if crf is None else CRFSettings(**crf)
-    with ArtifactWriter(out, stage, {"model": Path(model).name, "flip": flip,
-                                    "restrict": restrict, "crf": crf}) as masks:
+    params = {"model": Path(model).name, "flip": flip, "restrict": restrict, "crf": crf,
+              "scales": list(scales)}
+    with ArtifactWriter(out, stage, params) as masks:
         for image_id in shard_ids(dataset.ids, shard, n_shards):
             allowed = [0, *dataset.labels[image_id]] if restrict else None
             probs = class_probabilities(net, dataset.load_image(image_id), dev, flip, allowed,
-                                        crf_settings)
+                                        crf_settings, scales=tuple(scales))
             confidence, mask = probs.max(dim=0)
             masks.write(image_id, mask=mask.to(torch.uint8).cpu().numpy(),
                       confidence=confidence.cpu().numpy().astype(np.float16))

@@ -119,10 +119,12 @@ def train_regionnet(index: str, superpixels: list[str], seeds: list[str], model:
                     weights: str, pooled: str, loss_weighting: str, hidden: int, epochs: int,
                     batch_size: int, lr: float, weight_decay: float, scale: list[float], seed: int,
                     output_stride: int | None = None, device: str = "auto", threads: int = 1,
-                    workers: int = 0, amp: bool = True) -> list[dict]:
+                    workers: int = 0, amp: bool = True, history: str | None = None,
+                    weights_file: str | list[str] | None = None) -> list[dict]:
     """Train RegionNet on the labelled seeds (unlabelled regions are not trained on).
 
     init: the classifier or a PixelNet whose backbone RegionNet starts from, or None.
+    history: its per-epoch CSV; weights_file: the weights file when `weights` is one.
     """
     set_threads(threads)
     dataset = DatasetIndex.load(index)
@@ -137,9 +139,10 @@ def train_regionnet(index: str, superpixels: list[str], seeds: list[str], model:
     return train_and_save(
         net, RegionSamples(dataset, superpixels, seeds, tuple(scale)), region_step(loss_weighting),
         collate=collate_regions, model_path=model, checkpoint_dir=checkpoint_dir,
-        schedule=schedule, inputs=[index, *superpixels, *seeds, *filter(None, [init])],
+        schedule=schedule,
+        inputs=[index, *superpixels, *seeds, *filter(None, [init, optional_path(weights_file)])],
         settings={"weights": weights, "scale": list(scale), "loss_weighting": loss_weighting},
-        device=device, workers=workers, amp=amp, desc="regionnet")
+        device=device, workers=workers, amp=amp, desc="regionnet", history=history)
 
 
 @torch.no_grad()

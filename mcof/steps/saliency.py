@@ -14,13 +14,21 @@ SALIENCY_METHODS = ("rbd", "external")
 
 
 def make_saliency(index: str, out: str, *, shard: int, n_shards: int, method: str,
-                  external_dir: str | None, pixels_per_region: int, compactness: float) -> None:
-    """Saliency map of every image of the shard -> saliency float16 [H, W] in [0, 1]."""
+                  external_dir: str | None, pixels_per_region: int, compactness: float,
+                  external_maps: list[str] | None = None) -> None:
+    """Saliency map of every image of the shard -> saliency float16 [H, W] in [0, 1].
+
+    external_maps: the external maps the rule declares (read instead of external_dir's files
+    of the same names, so that staged copies are read).
+    """
     if method not in SALIENCY_METHODS:
         raise ValueError(f"saliency method must be one of {', '.join(SALIENCY_METHODS)}, got {method!r}")
     dataset = DatasetIndex.load(index)
     ids = shard_ids(dataset.ids, shard, n_shards)
-    external = find_external_maps(external_dir, ids) if method == "external" else None
+    external = None
+    if method == "external":
+        declared = list(external_maps) if external_maps else None
+        external = find_external_maps(external_dir, ids, declared)
     params = {"method": method, "external_dir": external_dir,
               "pixels_per_region": pixels_per_region, "compactness": compactness}
     with ArtifactWriter(out, SALIENCY, params) as maps:

@@ -19,7 +19,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from mcof.record import describe_device
 from mcof.training.checkpoint import EpochCheckpoints
+from mcof.training.history import write_history
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +83,15 @@ def fit(
     workers: int = 0,
     amp: bool = False,
     desc: str = "train",
+    history_path: str | None = None,
 ) -> list[dict]:
     """Train model in place; returns one dict of statistics per epoch run in this call.
 
     step_fn(model, batch, device) -> (loss, counts): counts such as {"correct": n, "total": m}
     are summed over the epoch and logged as their ratio.
     param_groups: (parameters, learning-rate multiplier), e.g. 10x for freshly initialised heads.
+    history_path: CSV of every epoch's statistics (mcof.training.history), rewritten after each
+    epoch; the epochs before a resume come from the checkpoint.
     """
     if len(source) == 0:
         raise ValueError(f"{desc}: no training samples")
@@ -97,17 +102,19 @@ def fit(
     cuda = device.type == "cuda"
     if cuda:
         model.to(memory_format=torch.channels_last)
-    start = 0
+    start, earlier = 0, []
     state = checkpoints.latest()
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start = int(state["epoch"])
+        earlier = list(state.get("history", []))
         log.info("%s: resuming after epoch %d from %s", desc, start, checkpoints.directory)
     dataset = EpochDataset(source, schedule.seed)
     per_epoch = steps_per_epoch(len(source), schedule.batch_size)
     total = schedule.epochs * per_epoch
     history = []
+    device_name = describe_device(device)
     for epoch in range(start, schedule.epochs):
         torch.manual_seed(schedule.seed * 100003 + epoch)
         dataset.epoch = epoch
@@ -132,14 +139,18 @@ def fit(
             for key, value in batch_counts.items():
                 counts[key] = counts.get(key, 0) + float(value)
         stats = {"epoch": epoch + 1, "loss": loss_sum / per_epoch, "lr": lr,
-                 "seconds": time.time() - began}
+                 "seconds": time.time() - began, "device": device_name}
         if counts.get("total"):
             stats["accuracy"] = counts["correct"] / counts["total"]
         history.append(stats)
         log.info("%s epoch %d/%d loss %.4f%s lr %.2e %.1fs", desc, epoch + 1, schedule.epochs,
                  stats["loss"], f" accuracy {stats['accuracy']:.4f}" if "accuracy" in stats else "",
                  lr, stats["seconds"])
-        checkpoints.save(epoch + 1, model, optimizer)
+        checkpoints.save(epoch + 1, model, optimizer, history=earlier + history)
+        if history_path:
+            write_history(history_path, earlier + history)
+    if history_path and not history:  # every epoch was done before: the file still gets written
+        write_history(history_path, earlier)
     model.eval()
     return history
 
@@ -147,19 +158,20 @@ def fit(
 def train_and_save(model: nn.Module, samples: SampleSource, step_fn: Callable, *, model_path: str,
                    checkpoint_dir: str, schedule: Schedule, inputs: list[str], settings: dict,
                    device: str, workers: int, amp: bool, desc: str,
-                   collate: Callable | None = None) -> list[dict]:
+                   collate: Callable | None = None, history: str | None = None) -> list[dict]:
     """The shape every training shares: resumable epochs, then the model file.
 
     The checkpoints' signature is the architecture, the schedule, the identity of the input
     files and the training's own settings, so a checkpoint is resumed only by the same training.
+    history: the per-epoch CSV (loss, accuracy, learning rate, seconds, device) beside the model.
     """
     from mcof.training.checkpoint import file_identity, save_model
     from mcof.training.device import choose_device
 
     signature = {"arch": model.arch, "schedule": schedule.__dict__,
                  "inputs": file_identity(*inputs), **settings}
-    history = fit(model, samples, collate, step_fn, model.param_groups(), schedule,
-                  EpochCheckpoints(checkpoint_dir, signature), choose_device(device),
-                  workers=workers, amp=amp, desc=desc)
-    save_model(model_path, model.cpu(), history=history)
-    return history
+    epochs = fit(model, samples, collate, step_fn, model.param_groups(), schedule,
+                 EpochCheckpoints(checkpoint_dir, signature), choose_device(device),
+                 workers=workers, amp=amp, desc=desc, history_path=history)
+    save_model(model_path, model.cpu(), history=epochs)
+    return epochs
