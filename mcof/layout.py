@@ -16,6 +16,7 @@ Layout under the main run directory ``results/`` (a comparison run's directory
     iter{k}/{stage}_metrics.json         a stage's scores        (stage_metrics)
     iter{k}/metrics.json, miou.txt       the iteration's summary (iteration_metrics, miou)
     iter{k}/{split}_pred/<id>.png        PixelNet's masks as PNGs (prediction_pngs)
+    logs/run_started                     when Snakemake last started (run_started)
 """
 
 from __future__ import annotations
@@ -126,6 +127,11 @@ def iteration_metrics(root="{root}", k="{k}") -> str:
 
 def miou(root="{root}", k="{k}") -> str:
     return f"{iteration_dir(root, k)}/miou.txt"
+
+
+def run_started() -> str:
+    """Rewritten each time Snakemake starts (rules/common.smk, redone_if_inputs_gone)."""
+    return f"{MAIN_ROOT}/logs/run_started"
 
 
 def prediction_pngs(root="{root}", k="{k}", split="{split}") -> str:

@@ -1,5 +1,6 @@
 import os
 import sys
+import time
 
 from snakemake.utils import validate
 
@@ -12,6 +13,7 @@ os.environ.update(
 )
 
 from mcof import layout as L
+from mcof.files import write_text
 from mcof.config import check_config, dataset_splits, per_iteration
 from mcof.plan import GROUND_TRUTH, Plan, PlanError, RunSettings
 from mcof.steps.dataset import EMBEDDED, dataset_classes
@@ -54,6 +56,11 @@ CLASSES = dataset_classes(
     config["dataset"]["synthetic"]["n_classes"],
     config["dataset"]["classes"],
 )
+
+
+if workflow.is_main_process:
+    # newer than every result: see redone_if_inputs_gone (jobs run by Snakemake leave it alone)
+    write_text(L.run_started(), f"{time.time_ns()} {os.getpid()}\n")
 
 
 wildcard_constraints:
@@ -157,6 +164,21 @@ def pixelnet_labels(wc):
     return PLAN.artifacts(wc.root, target.iteration, target.stage)
 
 
+def scored_index(wc):
+    """The index of the split the wildcard's stage covers."""
+    return L.index_file(L.split_of(wc.stage))
+
+
+def scored_labels(wc):
+    """Every shard of the wildcard's stage, run and iteration (evaluate_stage)."""
+    return split_shards(L.artifact(wc.root, wc.k, wc.stage), L.split_of(wc.stage))
+
+
+def scored_superpixels(wc):
+    """The superpixels, when the wildcard's stage labels superpixels."""
+    return shared_files(L.SUPERPIXELS) if wc.stage in L.REGION_STAGES else []
+
+
 def iteration_stage_metrics(wc):
     k = iteration(wc)
     return {stage: PLAN.stage_metrics(wc.root, k, stage) for stage in PLAN.scored(wc.root, k)}
@@ -246,3 +268,34 @@ def run_artifacts(root=L.MAIN_ROOT):
                 files.append(PLAN.model(root, k, network))
         files.append(L.iteration_metrics(root, k))
     return files
+
+
+def redone_if_inputs_gone(*inputs):
+    """Input function for the rules whose outputs report numbers. It gives L.run_started(),
+    newer than any result, when one of the job's inputs is gone; otherwise the same file marked
+    ancient, which never triggers anything.
+
+    Snakemake checks for missing files only among its targets' own outputs
+    (snakemake/snakemake#1978): after an input of a metrics file was deleted, or removed with a
+    job that failed, a narrow target such as results/iter1/seeds_metrics.json would stand on
+    files that are gone ("Nothing to be done"). With this input the job is redone, so Snakemake
+    first makes the missing input again, and then whatever depends on it. The job's set of
+    input files is the same in both cases, so the check itself never causes a rerun.
+
+    inputs: the rule's own inputs, as paths, lists, or functions of the wildcards returning
+    paths, lists or dicts of them.
+    """
+
+    def paths(item, wc):
+        value = item(wc) if callable(item) else item
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [p for v in value.values() for p in paths(v, wc)]
+        return [p for v in value for p in paths(v, wc)]
+
+    def started(wc):
+        gone = any(not os.path.exists(p) for item in inputs for p in paths(item, wc))
+        return L.run_started() if gone else ancient(L.run_started())
+
+    return started
