@@ -6,9 +6,11 @@ output may be split into shard files; a reader takes any number of them and find
 its shard.
 
 Writes go through mcof.files.atomic_path, so a killed job never leaves a half file under the
-final name. Every array carries HDF5's Fletcher-32 checksum, verified on each read, so a damaged
-file (truncated, bit-flipped) is an ArtifactError naming the file, the stage and the fix before
-any later stage uses what it holds.
+final name. Every array carries HDF5's Fletcher-32 checksum, verified on each read; the files use
+HDF5's latest format, whose metadata (groups, array layouts, attribute names) is checksummed
+too; and the root attributes, whose strings HDF5 keeps in a heap without a checksum, carry a
+CRC-32 of their own. So a damaged file (truncated, any byte flipped) is an ArtifactError naming
+the file, the stage and the fix before any later stage uses what it holds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -25,6 +28,9 @@ import numpy as np
 from mcof.files import atomic_path
 
 _COMPRESS_ABOVE_BYTES = 4096
+_DAMAGE = (OSError, KeyError, RuntimeError, ValueError, TypeError)
+"""What h5py raises on a damaged file, depending on where the damage lies."""
+_FIX = "delete it and rerun: Snakemake will rebuild it"
 
 
 class ArtifactError(ValueError):
@@ -32,9 +38,26 @@ class ArtifactError(ValueError):
 
 
 def damaged(path: str | Path, stage: str, err: BaseException) -> ArtifactError:
+    reason = (str(err).splitlines() or [type(err).__name__])[0].strip("'\"")
+    if "filter returned failure" in reason:  # Fletcher-32 or decompression
+        reason = f"its data fail their checksum: {reason}"
     return ArtifactError(
-        f"artifact {path} (stage {stage!r}) is damaged ({str(err).splitlines()[0]}); "
-        "delete it and rerun: Snakemake will rebuild it")
+        f"artifact {path} (stage {stage!r}) is damaged ({reason}); {_FIX}")
+
+
+@contextlib.contextmanager
+def _checked(path: str | Path, stage: str) -> Iterator[None]:
+    """Any error h5py raises inside is the file's damage, reported as such."""
+    try:
+        yield
+    except ArtifactError:
+        raise
+    except _DAMAGE as err:
+        raise damaged(path, stage, err) from err
+
+
+def _attributes_crc(stage: str, params: str, n_images: int) -> int:
+    return zlib.crc32(json.dumps([stage, params, int(n_images)]).encode())
 
 
 class ArtifactWriter:
@@ -55,7 +78,7 @@ class ArtifactWriter:
     def __enter__(self) -> ArtifactWriter:
         with contextlib.ExitStack() as stack:
             tmp = stack.enter_context(atomic_path(self.path))
-            self._file = stack.enter_context(h5py.File(tmp, "w", locking=False))
+            self._file = stack.enter_context(h5py.File(tmp, "w", locking=False, libver="latest"))
             self._file.attrs["stage"] = self.stage
             self._file.attrs["params"] = json.dumps(self.params, sort_keys=True, default=str)
             self._stack = stack.pop_all()
@@ -78,6 +101,8 @@ class ArtifactWriter:
     def __exit__(self, exc_type, exc, tb) -> bool | None:
         if exc_type is None:
             self._file.attrs["n_images"] = self._count
+            self._file.attrs["crc32"] = _attributes_crc(
+                self.stage, self._file.attrs["params"], self._count)
         # closes the HDF5 file, then renames it into place (or removes it on an error)
         return self._stack.__exit__(exc_type, exc, tb)
 
@@ -108,20 +133,18 @@ class ArtifactReader:
     def _open(self, path: Path) -> None:
         if not path.is_file():
             raise ArtifactError(f"artifact file not found: {path} (stage {self.stage!r})")
-        try:
+        with _checked(path, self.stage):
             handle = h5py.File(path, "r", locking=False)
-        except OSError as err:
-            raise damaged(path, self.stage, err) from err
-        self._files.append(handle)
-        found = handle.attrs.get("stage")
-        if found != self.stage:
-            raise ArtifactError(
-                f"{path} was written by stage {found!r}, but stage {self.stage!r} was expected")
-        try:
+            self._files.append(handle)
+            attrs = handle.attrs
+            found, expected = attrs["stage"], int(attrs["n_images"])
+            crc = _attributes_crc(found, attrs["params"], expected)
+            if "crc32" in attrs and attrs["crc32"] != crc:  # files from before it had none
+                raise damaged(path, self.stage, ValueError("attributes do not match their CRC-32"))
+            if found != self.stage:
+                raise ArtifactError(f"{path} was written by stage {found!r}, but stage "
+                                    f"{self.stage!r} was expected; {_FIX}")
             ids = list(handle)
-            expected = int(handle.attrs["n_images"])
-        except (OSError, KeyError, ValueError) as err:
-            raise damaged(path, self.stage, err) from err
         if len(ids) != expected:
             raise damaged(path, self.stage, ValueError(f"{len(ids)} images, {expected} written"))
         for image_id in ids:
@@ -134,7 +157,8 @@ class ArtifactReader:
     @property
     def params(self) -> dict:
         """Parameters recorded by the writer of the first file."""
-        return json.loads(self._files[0].attrs["params"])
+        with _checked(self.paths[0], self.stage):
+            return json.loads(self._files[0].attrs["params"])
 
     def __contains__(self, image_id: str) -> bool:
         return image_id in self._where
@@ -147,24 +171,23 @@ class ArtifactReader:
             raise ArtifactError(
                 f"image {image_id} is missing from the {self.stage!r} artifacts ({names})"
             ) from None
-        try:
+        with _checked(handle.filename, self.stage):
             return handle[image_id]
-        except (OSError, KeyError) as err:
-            raise damaged(handle.filename, self.stage, err) from err
 
     def read(self, image_id: str, name: str) -> np.ndarray:
         group = self._group(image_id)
-        if name not in group:
-            raise ArtifactError(
-                f"image {image_id} in {group.file.filename} has no array {name!r} "
-                f"(has: {', '.join(group)})")
-        try:
-            return group[name][()]
-        except OSError as err:  # a Fletcher-32 mismatch, a truncated chunk
-            raise damaged(group.file.filename, self.stage, err) from err
+        with _checked(group.file.filename, self.stage):
+            if name not in group:
+                raise ArtifactError(
+                    f"image {image_id} in {group.file.filename} has no array {name!r} "
+                    f"(has: {', '.join(group)})")
+            return group[name][()]  # checks the array's Fletcher-32 sum
 
     def read_all(self, image_id: str) -> dict[str, np.ndarray]:
-        return {name: self.read(image_id, name) for name in self._group(image_id)}
+        group = self._group(image_id)
+        with _checked(group.file.filename, self.stage):
+            names = list(group)
+        return {name: self.read(image_id, name) for name in names}
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)

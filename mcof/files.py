@@ -4,6 +4,11 @@ the same directory and renamed into place only when complete.
 So a killed job never leaves a half file under the final name, a failed write never leaves its
 temporary file behind, and a full disk is reported as such, naming the file, whatever library
 was writing (torch reports it as "unexpected pos", h5py as a generic OSError).
+
+A process killed outright (SIGKILL, out of memory, power loss) cannot remove its own temporary
+file. The next write into the same directory does: a temporary file of the same final name is
+always stale (Snakemake runs one job per output at a time), and any other one is stale when the
+process that wrote it, on this host, is gone.
 """
 
 from __future__ import annotations
@@ -12,12 +17,16 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
+import socket
 from pathlib import Path
 from typing import Iterator
 
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 _NEARLY_FULL_BYTES = 1 << 20
+_HOST = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname().split(".")[0]) or "host"
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<host>[A-Za-z0-9_.]+)-(?P<pid>[0-9]+)$")
 
 
 class DiskFullError(OSError):
@@ -49,12 +58,60 @@ def _disk_problem(err: BaseException, path: Path) -> DiskFullError | None:
 
 
 def temporary_name(path: Path) -> Path:
-    """Where `path` is written before it is complete: a hidden name in the same directory."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    """Where `path` is written before it is complete: a hidden name in the same directory that
+    says which process on which host writes it."""
+    return path.with_name(f".{path.name}.tmp-{_HOST}-{os.getpid()}")
 
 
 def is_temporary(path: Path) -> bool:
-    return path.name.startswith(".") and ".tmp-" in path.name
+    return _TEMPORARY.match(path.name) is not None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:  # another writer removed it first
+        pass
+
+
+def remove_stale_temporaries(directory: str | Path, *, name: str | None = None,
+                             everything: bool = False) -> list[Path]:
+    """Remove the temporary files (and directories) that writers killed outright left in
+    directory; returns what was removed.
+
+    A temporary file of the final name `name` is always stale; any other one when its process,
+    on this host, is gone (another host's cannot be checked). everything: the caller owns the
+    directory and nothing else writes there (a training's checkpoints), so all are stale.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        found = _TEMPORARY.match(entry.name)
+        if found is None:
+            continue
+        host, pid = found["host"], int(found["pid"])
+        if host == _HOST and pid == os.getpid():
+            continue  # this process's own write in progress
+        if everything or found["name"] == name or (host == _HOST and not _alive(pid)):
+            _remove(Path(entry.path))
+            removed.append(Path(entry.path))
+    return removed
 
 
 @contextlib.contextmanager
@@ -63,6 +120,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
     On any failure the temporary file (or directory) is removed; a failure caused by a full or
     read-only disk becomes DiskFullError("no space left on device writing <path> (<free> free)").
+    Stale temporary files of killed writers in the same directory are removed first.
     """
     path = Path(path)
     try:
@@ -72,6 +130,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         if problem:
             raise problem from err
         raise
+    remove_stale_temporaries(path.parent, name=path.name)
     tmp = temporary_name(path)
     try:
         yield tmp
@@ -79,10 +138,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except BaseException as err:
         # measure the disk before the temporary file gives its space back
         problem = _disk_problem(err, path) if isinstance(err, Exception) else None
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only disk refuses even that
+            _remove(tmp)
         if problem:
             raise problem from err
         raise

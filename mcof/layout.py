@@ -23,6 +23,7 @@ Layout under the main run directory ``results/`` (a comparison run's directory
     iter1/refined_labels/<id>.png        the refined regions as PNGs (refined_labels)
     dataset/masks/<id>.png               COCO's masks, rasterised from its annotations
                                          (annotation_masks)
+    logs/run_started                     when Snakemake last started (run_started)
 """
 
 from __future__ import annotations
@@ -156,6 +157,11 @@ def iteration_metrics(root="{root}", k="{k}") -> str:
 
 def miou(root="{root}", k="{k}") -> str:
     return f"{iteration_dir(root, k)}/miou.txt"
+
+
+def run_started() -> str:
+    """Rewritten each time Snakemake starts (rules/common.smk, redone_if_inputs_gone)."""
+    return f"{MAIN_ROOT}/logs/run_started"
 
 
 def prediction_pngs(root="{root}", k="{k}", split="{split}") -> str:

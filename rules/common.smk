@@ -1,6 +1,7 @@
 import glob
 import os
 import sys
+import time
 
 from snakemake.utils import validate
 
@@ -13,6 +14,7 @@ os.environ.update(
 from snakemake import __version__ as SNAKEMAKE_VERSION
 
 from mcof import layout as L
+from mcof.files import write_text
 from mcof.config import check_config, dataset_splits, per_iteration
 from mcof.plan import GROUND_TRUTH, Plan, PlanError, RunSettings
 from mcof.record import config_sha256
@@ -56,6 +58,11 @@ CLASSES = dataset_classes(
     config["dataset"]["synthetic"]["n_classes"],
     config["dataset"]["classes"],
 )
+
+
+if workflow.is_main_process:
+    # newer than every result: see redone_if_inputs_gone (jobs run by Snakemake leave it alone)
+    write_text(L.run_started(), f"{time.time_ns()} {os.getpid()}\n")
 
 
 wildcard_constraints:
@@ -156,6 +163,21 @@ def pixelnet_labels(wc):
     if target.kind == GROUND_TRUTH:
         return []
     return PLAN.artifacts(wc.root, target.iteration, target.stage)
+
+
+def scored_index(wc):
+    """The index of the split the wildcard's stage covers."""
+    return L.index_file(L.split_of(wc.stage))
+
+
+def scored_labels(wc):
+    """Every shard of the wildcard's stage, run and iteration (evaluate_stage)."""
+    return split_shards(L.artifact(wc.root, wc.k, wc.stage), L.split_of(wc.stage))
+
+
+def scored_superpixels(wc):
+    """The superpixels, when the wildcard's stage labels superpixels."""
+    return shared_files(L.SUPERPIXELS) if wc.stage in L.REGION_STAGES else []
 
 
 def iteration_stage_metrics(wc):
@@ -345,3 +367,34 @@ def training_histories():
             if stage in stages:
                 found.append([network, k, L.history(PLAN.home(root, k, network), k, network)])
     return found
+
+
+def redone_if_inputs_gone(*inputs):
+    """Input function for the rules whose outputs report numbers. It gives L.run_started(),
+    newer than any result, when one of the job's inputs is gone; otherwise the same file marked
+    ancient, which never triggers anything.
+
+    Snakemake checks for missing files only among its targets' own outputs
+    (snakemake/snakemake#1978): after an input of a metrics file was deleted, or removed with a
+    job that failed, a narrow target such as results/iter1/seeds_metrics.json would stand on
+    files that are gone ("Nothing to be done"). With this input the job is redone, so Snakemake
+    first makes the missing input again, and then whatever depends on it. The job's set of
+    input files is the same in both cases, so the check itself never causes a rerun.
+
+    inputs: the rule's own inputs, as paths, lists, or functions of the wildcards returning
+    paths, lists or dicts of them.
+    """
+
+    def paths(item, wc):
+        value = item(wc) if callable(item) else item
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [p for v in value.values() for p in paths(v, wc)]
+        return [p for v in value for p in paths(v, wc)]
+
+    def started(wc):
+        gone = any(not os.path.exists(p) for item in inputs for p in paths(item, wc))
+        return L.run_started() if gone else ancient(L.run_started())
+
+    return started

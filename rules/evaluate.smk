@@ -9,9 +9,10 @@ localrules:
 
 rule evaluate_stage:
     input:
-        index=lambda wc: L.index_file(L.split_of(wc.stage)),
-        labels=lambda wc: split_shards(L.artifact(wc.root, wc.k, wc.stage), L.split_of(wc.stage)),
-        superpixels=lambda wc: (shared_files(L.SUPERPIXELS) if wc.stage in L.REGION_STAGES else []),
+        redone_if_inputs_gone(scored_index, scored_labels, scored_superpixels),
+        index=scored_index,
+        labels=scored_labels,
+        superpixels=scored_superpixels,
     output:
         L.stage_metrics(),
     wildcard_constraints:
@@ -34,6 +35,7 @@ rule evaluate_stage:
 
 rule evaluate_targets:
     input:
+        redone_if_inputs_gone(L.index_file("train"), pixelnet_labels, shared_files(L.SUPERPIXELS)),
         index=L.index_file("train"),
         labels=pixelnet_labels,
         superpixels=shared_files(L.SUPERPIXELS),
@@ -59,6 +61,7 @@ rule evaluate_targets:
 
 rule evaluate:
     input:
+        redone_if_inputs_gone(iteration_stage_metrics, reported_pngs),
         unpack(iteration_stage_metrics),
         pngs=reported_pngs,
         trainings=iteration_histories,
@@ -86,6 +89,7 @@ rule evaluate:
 
 rule evaluate_saliency:
     input:
+        redone_if_inputs_gone(L.index_file("train"), shared_files(L.SALIENCY)),
         index=L.index_file("train"),
         saliency=shared_files(L.SALIENCY),
     output:
@@ -129,6 +133,7 @@ rule evaluate_cams:
 
 rule compare_runs:
     input:
+        redone_if_inputs_gone(comparison_metrics),
         lambda wc: [path for paths in comparison_metrics(wc).values() for path in paths],
     output:
         "results/comparison.json",

@@ -44,3 +44,24 @@ def tiny_index_files(tiny_voc, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def quiet_logs():
     logging.getLogger("mcof").setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A directory on a real 256 KiB tmpfs, unmounted afterwards; skips where this process may
+    not mount one (mounting needs root)."""
+    import os
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)

@@ -1,18 +1,23 @@
 """Cluster submission against a real SLURM (single node on localhost, started by the test):
-the repository's slurm profile through the executor plugin, and the cluster-generic profile
-through its submit/status scripts."""
+the repository's slurm profile through the executor plugin (a pipeline, and a training cancelled
+mid-way that the profile's retry resumes), and the cluster-generic profile through its
+submit/status scripts."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
+from workflow_utils import ROOT, SNAKEMAKE, snakemake, tiny_config, write_config
 
-from workflow_utils import ROOT, snakemake, tiny_config, write_config
+from mcof.files import is_temporary
 
 pytestmark = pytest.mark.slow
 CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
@@ -52,16 +57,19 @@ def sacct_rows() -> list[dict]:
     return [dict(zip(("id", "name", "state", "tres"), line.split("|"))) for line in out.splitlines()]
 
 
-def test_slurm_profile_runs_the_pipeline(slurm, tmp_path):
-    def edit(config):
-        config["default-resources"].update(slurm_partition="debug", mem_mb=1000)
-        for rule in config["set-resources"].values():
-            rule.update(slurm_partition="debug", mem_mb=1000)
-        config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
-        config["slurm-init-seconds-before-status-checks"] = 1
-        config["latency-wait"] = 5
+def this_cluster(config):
+    """profiles/slurm's site settings for the test cluster: its partition, its memory, one
+    thread per job (as the local runs these are compared with)."""
+    config["default-resources"].update(slurm_partition="debug", mem_mb=1000)
+    for rule in config["set-resources"].values():
+        rule.update(slurm_partition="debug", mem_mb=1000)
+    config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
+    config["slurm-init-seconds-before-status-checks"] = 1
+    config["latency-wait"] = 5
 
-    profile = site_profile(ROOT / "profiles" / "slurm", tmp_path / "profile", edit)
+
+def test_slurm_profile_runs_the_pipeline(slurm, tmp_path):
+    profile = site_profile(ROOT / "profiles" / "slurm", tmp_path / "profile", this_cluster)
     write_config(tmp_path / "run", tiny_config())
     before = {row["id"] for row in sacct_rows()}
     snakemake(tmp_path / "run", "--profile", str(profile), "results/iter1/seeds_metrics.json",
@@ -74,6 +82,48 @@ def test_slurm_profile_runs_the_pipeline(slurm, tmp_path):
     assert len(gpu_jobs) == 3, jobs  # train_classifier and the two make_cams shards
     log = (tmp_path / "run/results/logs/train_classifier.log").read_text()
     assert "device: cpu (no GPU visible)" in log  # this test cluster's GPUs are fake devices
+
+
+def test_cancelled_training_is_submitted_again_and_resumes(slurm, tmp_path):
+    """scancel of the classifier's job after its second epoch: the profile's retry submits it
+    again, it resumes from its last checkpoint, and the model equals an uninterrupted one."""
+    config = tiny_config()
+    config["classifier"]["epochs"] = 6
+    local, run = tmp_path / "local", tmp_path / "run"
+    for workdir in (local, run):
+        write_config(workdir, config)
+    model = "results/classifier/model.pt"
+    snakemake(local, "--cores", "2", model)
+    profile = site_profile(ROOT / "profiles" / "slurm", tmp_path / "profile", this_cluster)
+    cmd = [SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(run),
+           "--configfile", str(run / "config.yaml"), "--profile", str(profile), model]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        checkpoint = run / "results/classifier/checkpoints/epoch0002.pt"
+        deadline = time.monotonic() + 600
+        while not checkpoint.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "no second epoch"
+            time.sleep(0.02)
+        queue = subprocess.run(["squeue", "-h", "-o", "%i %k"], capture_output=True, text=True,
+                               check=True).stdout.splitlines()
+        job = next(line.split()[0] for line in queue if "rule_train_classifier" in line)
+        subprocess.run(["scancel", job], check=True)
+        assert proc.wait(timeout=600) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State,Comment"],
+                         capture_output=True, text=True, check=True).stdout
+    states = [state for id_, state, comment in (line.split("|") for line in out.splitlines())
+              if "rule_train_classifier" in comment and int(id_) >= int(job)]
+    assert states[0].startswith("CANCELLED") and states[1:] == ["COMPLETED"], states
+    log = (run / "results/logs/train_classifier.log").read_text()
+    assert re.search(r"resuming after epoch [2-5]\b", log), log
+    assert not [p for p in (run / "results").rglob("*") if is_temporary(p)]
+    a = torch.load(local / model, map_location="cpu", weights_only=True)["state_dict"]
+    b = torch.load(run / model, map_location="cpu", weights_only=True)["state_dict"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
 
 
 def test_cluster_generic_profile_with_real_submit_scripts(slurm, tmp_path):

@@ -1,8 +1,11 @@
+import os
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from mcof.files import DiskFullError
 from mcof.models.classifier import Classifier
 from mcof.training.checkpoint import CheckpointError, EpochCheckpoints, load_model, save_model
 from mcof.training.history import read_history
@@ -127,3 +130,29 @@ def test_model_file_checks(tmp_path):
         load_model(tmp_path / "text.pt", "classifier")
     with pytest.raises(CheckpointError, match="not found"):
         load_model(tmp_path / "none.pt", "classifier")
+
+
+def test_checkpoint_on_a_full_disk_is_one_line_and_leaves_nothing(small_disk):
+    """torch alone says "[enforce fail at inline_container.cc:672] . unexpected pos"."""
+    model = nn.Linear(400, 400)  # 640 KiB of weights, more than the 256 KiB disk
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    checkpoints = EpochCheckpoints(small_disk / "checkpoints", {"run": "test"})
+    with pytest.raises(DiskFullError, match=r"^no space left on device writing "
+                       rf"{small_disk}/checkpoints/epoch0001\.pt \([0-9.]+ (B|KiB) free\)$"):
+        checkpoints.save(1, model, optimizer)
+    assert list((small_disk / "checkpoints").iterdir()) == []
+    with pytest.raises(DiskFullError, match=rf"writing {small_disk}/model\.pt "):
+        save_model(small_disk / "model.pt", Classifier(n_classes=3, backbone="tiny"))
+    assert sorted(p.name for p in small_disk.iterdir()) == ["checkpoints"]
+
+
+def test_a_killed_save_is_cleaned_when_the_training_resumes(tmp_path):
+    """A temporary checkpoint of a training killed while saving, on this host or another, is
+    gone once the rerun looks for its checkpoint."""
+    _, _ = train(tmp_path, "ck", step, epochs=1)
+    left = [tmp_path / "ck" / ".epoch0002.pt.tmp-othernode-4242",
+            tmp_path / "ck" / f".epoch0002.pt.tmp-{os.uname().nodename}-1"]
+    for path in left:
+        path.write_bytes(b"half")
+    assert EpochCheckpoints(tmp_path / "ck", {"run": "test"}).latest()["epoch"] == 1
+    assert [p.name for p in (tmp_path / "ck").iterdir()] == ["epoch0001.pt"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from mcof.files import atomic_path
+from mcof.files import atomic_path, remove_stale_temporaries
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,13 @@ class EpochCheckpoints:
         return sorted(self.directory.glob("epoch*.pt"))
 
     def latest(self) -> dict | None:
-        """The newest checkpoint of this run as a dict (epoch, model, optimizer), or None."""
+        """The newest checkpoint of this run as a dict (epoch, model, optimizer), or None.
+
+        Called when a training starts: the temporary files of a training killed while saving
+        (on any host, so also before a cluster retries the job elsewhere) are removed first, as
+        nothing else writes into a training's checkpoint directory.
+        """
+        remove_stale_temporaries(self.directory, everything=True)
         for path in reversed(self._files()):
             try:
                 state = _load(path)
