@@ -36,6 +36,12 @@ COMPARISON = f"{MAIN_ROOT}/comparison.json"  # the rule compare_runs's output
 # Each lever: changes to config.yaml. Later levers may build on earlier ones by name ("+").
 LEVERS: dict[str, dict] = {
     "defaults": {},
+    # config.yaml before class keeping and all mask votes became the defaults
+    "earlier_defaults": {"seeds": {"mask_min_confidence": 0.9, "mask_min_share": 0.5,
+                                   "keep_every_class": False},
+                         "regionnet": {"keep_every_class": False}},
+    "keep_classes_only": {"seeds": {"mask_min_confidence": 0.9, "mask_min_share": 0.5},
+                          "regionnet": {"keep_every_class": True}},
     "keep_classes": {"seeds": {"keep_every_class": True}, "regionnet": {"keep_every_class": True}},
     "crf_loop": {"crf": {"loop": True}},
     "crf_final": {"crf": {"final": True}},
@@ -81,7 +87,8 @@ def run(workdir: Path, config: dict, iterations: int, comparisons: bool, snakema
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     targets = metrics_files(iterations) + ([COMPARISON] if comparisons else [])
     cmd = [snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config.yaml"), "--cores", "2", *targets]
+           "--configfile", str(workdir / "config.yaml"), "--cores", "2", "--rerun-incomplete",
+           *targets]
     began = time.time()
     with open(workdir / "snakemake.log", "w") as log:
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)

@@ -89,7 +89,7 @@ def keep_classes(seeds: np.ndarray, classes: list[int], region_scores: np.ndarra
     region's score for each labelled class (its mean CAM, or RegionNet's probability);
     cam_seeds uint8 [S]: iteration 1's CAM seeds, or None. A labelled class without a seed gets
     its CAM seeds back, or else the region where its score is highest (preferring regions that
-    are no other class's object seed). Self-training loses the classes it is least sure of
+    are no other class's object seed, and never the last region of another class). Self-training loses the classes it is least sure of
     first, and the labels say they are there.
     """
     out = np.asarray(seeds, dtype=np.uint8).copy()
@@ -101,6 +101,10 @@ def keep_classes(seeds: np.ndarray, classes: list[int], region_scores: np.ndarra
             continue
         scores = np.asarray(region_scores[:, j], dtype=np.float64).copy()
         taken = (out != 0) & (out != IGNORE)
+        if taken.all():
+            # every region is some class's seed: take one from a class that keeps another
+            labels, counts = np.unique(out, return_counts=True)
+            taken = np.isin(out, labels[counts == 1])
         if not taken.all():
             scores[taken] = -np.inf
         out[int(scores.argmax())] = c

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from test_coco_scale import fake_coco
+from test_own_dataset import CLASSES, make_folder
 from test_voc_scale import fake_voc
 from workflow_utils import ROOT, SNAKEMAKE
 
@@ -103,7 +105,25 @@ def checkouts(tmp_path_factory):
     overlay["dataset"]["root"] = str(base / "VOC2012")
     (voc / "examples").mkdir()
     (voc / "examples" / "voc2012.yaml").write_text(yaml.safe_dump(overlay))
-    return {"default": default, "voc": voc}
+    # the README's folder overlay (its my_dataset.yaml block), on a folder the test makes
+    folder = base / "folder"
+    shutil.copytree(default, folder)
+    block = re.search(r"```yaml\n# my_dataset.yaml\n(.*?)```", (ROOT / "README.md").read_text(),
+                      re.S)[1]
+    mine = yaml.safe_load(block)
+    mine["dataset"]["root"] = str(base / "photos")
+    make_folder(base / "photos")
+    assert mine["dataset"]["classes"] == CLASSES
+    (folder / "my_dataset.yaml").write_text(yaml.safe_dump(mine))
+    # examples/coco2014.yaml on stub annotation files of COCO's size (test_coco_scale)
+    coco = base / "coco"
+    shutil.copytree(default, coco)
+    fake_coco(base / "COCO")
+    overlay = yaml.safe_load((ROOT / "examples" / "coco2014.yaml").read_text())
+    overlay["dataset"].update(root=str(base / "COCO"), train_list="train.txt", val_list="val.txt")
+    (coco / "examples").mkdir()
+    (coco / "examples" / "coco2014.yaml").write_text(yaml.safe_dump(overlay))
+    return {"default": default, "voc": voc, "folder": folder, "coco": coco}
 
 
 def pasted(args: str, workdir: Path) -> subprocess.CompletedProcess:
@@ -114,7 +134,11 @@ def pasted(args: str, workdir: Path) -> subprocess.CompletedProcess:
 
 
 def checkout_for(args: str, checkouts) -> Path:
-    return checkouts["voc"] if "examples/voc2012.yaml" in args else checkouts["default"]
+    for overlay, name in (("examples/voc2012.yaml", "voc"), ("my_dataset.yaml", "folder"),
+                          ("examples/coco2014.yaml", "coco")):
+        if overlay in args:
+            return checkouts[name]
+    return checkouts["default"]
 
 
 @pytest.mark.slow
@@ -132,7 +156,9 @@ def test_every_readme_command_works_when_pasted(checkouts):
         proc = pasted(args, checkout_for(args, checkouts))
         assert proc.returncode == 0, f"snakemake {args}\n{proc.stderr[-3000:]}"
         out = proc.stdout + proc.stderr
-        assert "This was a dry-run" in out or "Nothing to be done" in out, args
+        done = ("Unlocked working directory",) if "--unlock" in args else (
+            "This was a dry-run", "Nothing to be done")
+        assert any(line in out for line in done), args
         if "miou.txt" in args and "examples/voc2012.yaml" in args:
             assert re.search(r"train_pixelnet\s+5\b", out), args
 

@@ -96,3 +96,15 @@ def test_cam_seeds_keep_a_class_whose_cam_is_weak_everywhere():
     kept = seeds_from_cam(SP, adjacency, cams, np.array([1, 2]), 0.7, 0.5, 0.1,
                           keep_every_class=True)
     assert 2 not in plain.tolist() and kept.tolist() == [0, 1, 2, 0]
+
+
+def test_keep_classes_when_one_class_holds_every_region():
+    """Every region is class 1's seed and classes 2 and 3 like the same region best: each takes
+    a region of its own, and class 1 keeps one."""
+    seeds = np.array([1, 1, 1, 1], dtype=np.uint8)
+    scores = np.array([[0.9, 0.1, 0.1], [0.2, 0.8, 0.9], [0.1, 0.7, 0.2], [0.1, 0.2, 0.6]])
+    from mcof.seeds import keep_classes
+
+    kept = keep_classes(seeds, [1, 2, 3], scores)
+    assert set(kept.tolist()) == {1, 2, 3}
+    assert kept[1] == 2 and kept[3] == 3
