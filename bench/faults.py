@@ -25,7 +25,8 @@ slurm   the run of `results/iter1/miou.txt` through profiles/slurm (its site set
         as tests/test_cluster.py does) on a real single-node SLURM (tests/slurm/cluster.sh);
         the classifier's job is killed on its node after its second epoch checkpoint (a
         scancel leaves the SLURM plugin 2.8.0 waiting: it reads "CANCELLED by <uid>" as
-        running); the profile's retry must resume it from its last checkpoint and give the reference's iter1/miou.txt.
+        running); the profile's retry must resume it from its last checkpoint and give the
+        reference's iter1/miou.txt.
 lock    a second Snakemake started on the directory of a running one must refuse with
         Snakemake's lock message, and the first finish as the reference did.
 
