@@ -55,7 +55,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from workflow_utils import tiny_config
+from workflow_utils import this_cluster, tiny_config
 
 from mcof.files import is_temporary
 
@@ -304,12 +304,7 @@ def slurm_fault(ref: Workflow, snakemake: str) -> dict:
         shutil.copytree(REPO / "profiles/slurm", profile)
         config = yaml.safe_load((profile / "config.yaml").read_text())
         expect(config.get("retries", 0) >= 1, "profiles/slurm does not retry a failed job", flow)
-        config["default-resources"].update(slurm_partition="debug", mem_mb=1000)
-        for rule in config["set-resources"].values():
-            rule.update(slurm_partition="debug", mem_mb=1000)
-        config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
-        config["slurm-init-seconds-before-status-checks"] = 1
-        config["latency-wait"] = 5
+        this_cluster(config)
         (profile / "config.yaml").write_text(yaml.safe_dump(config))
         target = "results/iter1/miou.txt"
         proc = flow.start("--profile", str(profile), target)

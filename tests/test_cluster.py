@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from workflow_utils import ROOT, SNAKEMAKE, snakemake, tiny_config, write_config
+from workflow_utils import ROOT, SNAKEMAKE, snakemake, this_cluster, tiny_config, write_config
 
 from mcof.files import is_temporary
 
@@ -55,17 +55,6 @@ def sacct_rows() -> list[dict]:
     out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,JobName,State,AllocTRES"],
                          capture_output=True, text=True, check=True).stdout
     return [dict(zip(("id", "name", "state", "tres"), line.split("|"))) for line in out.splitlines()]
-
-
-def this_cluster(config):
-    """profiles/slurm's site settings for the test cluster: its partition, its memory, one
-    thread per job (as the local runs these are compared with)."""
-    config["default-resources"].update(slurm_partition="debug", mem_mb=1000)
-    for rule in config["set-resources"].values():
-        rule.update(slurm_partition="debug", mem_mb=1000)
-    config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
-    config["slurm-init-seconds-before-status-checks"] = 1
-    config["latency-wait"] = 5
 
 
 def test_slurm_profile_runs_the_pipeline(slurm, tmp_path):
@@ -149,15 +138,7 @@ def test_cluster_generic_profile_with_real_submit_scripts(slurm, tmp_path):
 def test_slurm_cpu_profile_asks_for_no_gpu_and_keeps_local_rules_here(slurm, tmp_path):
     """profiles/slurm-cpu: the torch rules run without a GPU; the CAM threshold curve (a local
     rule) is drawn by Snakemake itself, so only the six jobs before it reach the scheduler."""
-    def edit(config):
-        config["default-resources"].update(slurm_partition="debug", mem_mb=1000)
-        for rule in config["set-resources"].values():
-            rule.update(slurm_partition="debug", mem_mb=1000)
-        config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
-        config["slurm-init-seconds-before-status-checks"] = 1
-        config["latency-wait"] = 5
-
-    profile = site_profile(ROOT / "profiles" / "slurm-cpu", tmp_path / "profile", edit)
+    profile = site_profile(ROOT / "profiles" / "slurm-cpu", tmp_path / "profile", this_cluster)
     write_config(tmp_path / "run", tiny_config())
     before = {row["id"] for row in sacct_rows()}
     snakemake(tmp_path / "run", "--profile", str(profile), "results/report/cam_thresholds.svg",

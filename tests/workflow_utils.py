@@ -66,3 +66,14 @@ def planned_jobs(output: str) -> dict[str, int]:
                 break
             counts[parts[0]] = int(parts[1])
     return counts
+
+
+def this_cluster(config):
+    """profiles/slurm's site settings for the test cluster: its partition, its memory, one
+    thread per job (as the local runs these are compared with)."""
+    config["default-resources"].update(slurm_partition="debug", mem_mb=1000)
+    for rule in config["set-resources"].values():
+        rule.update(slurm_partition="debug", mem_mb=1000)
+    config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
+    config["slurm-init-seconds-before-status-checks"] = 1
+    config["latency-wait"] = 5
