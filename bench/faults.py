@@ -55,7 +55,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from workflow_utils import this_cluster, tiny_config
+from workflow_utils import sacct_rows, this_cluster, tiny_config
 
 from mcof.files import is_temporary
 
@@ -327,11 +327,8 @@ def slurm_fault(ref: Workflow, snakemake: str) -> dict:
         log = (flow.dir / "results/logs/train_classifier.log").read_text()
         resumed = re.findall(r"resuming after epoch (\d+)", log)
         expect(bool(resumed), "the retried classifier did not resume from a checkpoint", flow)
-        states = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State"],
-                                capture_output=True, text=True, env=ENV).stdout
         # the killed job and its retry (sacct keeps no job comments on this cluster)
-        attempts = [state for id_, state in (line.split("|") for line in states.splitlines())
-                    if int(id_) >= int(killed[0])][:2]
+        attempts = [job["state"] for job in sacct_rows(ENV) if int(job["id"]) >= int(killed[0])][:2]
         # the reference ran to iteration 2: its iteration-1 miou.txt only needs evaluating
         expect(ref.run("--cores", "2", target).returncode == 0, "reference: " + target, ref)
         return row("the classifier's SLURM job killed mid-training; the profile retries it",

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from workflow_utils import ROOT, SNAKEMAKE, snakemake, this_cluster, tiny_config, write_config
+from workflow_utils import (ROOT, SNAKEMAKE, sacct_rows, snakemake, this_cluster, tiny_config,
+                            write_config)
 
 from mcof.files import is_temporary
 
@@ -49,12 +50,6 @@ def site_profile(source: Path, target: Path, edit) -> Path:
     edit(config)
     (target / "config.yaml").write_text(yaml.safe_dump(config))
     return target
-
-
-def sacct_rows() -> list[dict]:
-    out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,JobName,State,AllocTRES"],
-                         capture_output=True, text=True, check=True).stdout
-    return [dict(zip(("id", "name", "state", "tres"), line.split("|"))) for line in out.splitlines()]
 
 
 def test_slurm_profile_runs_the_pipeline(slurm, tmp_path):

@@ -77,3 +77,12 @@ def this_cluster(config):
     config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
     config["slurm-init-seconds-before-status-checks"] = 1
     config["latency-wait"] = 5
+
+
+def sacct_rows(env: dict | None = None) -> list[dict]:
+    """Every job the test cluster's accounting knows. sacct alone lists only jobs since
+    midnight, so a run that crosses midnight would lose its first jobs: ask from 2000 on."""
+    out = subprocess.run(["sacct", "-n", "-X", "-P", "-S", "2000-01-01",
+                          "-o", "JobID,JobName,State,AllocTRES"],
+                         capture_output=True, text=True, check=True, env=env).stdout
+    return [dict(zip(("id", "name", "state", "tres"), line.split("|"))) for line in out.splitlines()]
