@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 import pytest
+from workflow_utils import snakemake, tiny_config, write_config
 
 from mcof.data.synthetic import SyntheticSpec, class_names, write_synthetic_voc
 from mcof.data.voc import GroundTruth, build_index
@@ -39,6 +41,35 @@ def tiny_index_files(tiny_voc, tmp_path_factory):
     train.save(out / "train.json")
     val.save(out / "val.json")
     return str(out / "train.json"), str(out / "val.json")
+
+
+@pytest.fixture(scope="session")
+def iteration_one_run(tmp_path_factory):
+    """results/iter1/miou.txt of tiny_config(), made as a weak run must be made: the test
+    split's masks are hidden while every weak stage and PixelNet's test predictions run, and put
+    back for the evaluation alone. One run for every test that needs a finished iteration 1;
+    a test that changes it works on a copy (workflow_utils.copy_run)."""
+    workdir = tmp_path_factory.mktemp("iteration_one")
+    write_config(workdir, tiny_config())
+    snakemake(workdir, "--cores", "1", "results/dataset/test.json")
+    root = workdir / "results/dataset/VOC2012"
+    test_ids = (root / "ImageSets/Segmentation/test.txt").read_text().split()
+    hidden = workdir / "hidden"
+    hidden.mkdir()
+    for image_id in test_ids:
+        (root / "SegmentationClass" / f"{image_id}.png").rename(hidden / f"{image_id}.png")
+    snakemake(workdir, "--cores", "2", "results/iter1/test_masks/shard0.h5",
+              "results/iter1/train_masks_metrics.json", "results/iter1/val_masks_metrics.json")
+    without_masks = snakemake(workdir, "--cores", "1", "results/iter1/miou.txt", check=False)
+    log = workdir / "results/logs/iter1/evaluate_stage/test_masks.log"
+    evaluation_log = log.read_text() if log.exists() else ""
+    for png in hidden.iterdir():
+        png.rename(root / "SegmentationClass" / png.name)
+    hidden.rmdir()
+    snakemake(workdir, "--cores", "2", "results/iter1/miou.txt")
+    return SimpleNamespace(workdir=workdir, test_ids=test_ids,
+                           returncode_without_masks=without_masks.returncode,
+                           evaluation_log_without_masks=evaluation_log)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from workflow_utils import (ROOT, SNAKEMAKE, sacct_rows, snakemake, this_cluster
 
 from mcof.files import is_temporary
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
 
 
@@ -116,6 +116,7 @@ def test_cluster_generic_profile_with_real_submit_scripts(slurm, tmp_path):
     def edit(config):
         config["default-resources"].update(mem_mb=1000)
         config["latency-wait"] = 5
+        config["seconds-between-status-checks"] = 1
 
     run = tmp_path / "run"
     write_config(run, tiny_config())

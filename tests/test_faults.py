@@ -6,18 +6,15 @@ from __future__ import annotations
 import os
 
 import pytest
-from workflow_utils import planned_jobs, snakemake, tiny_config, write_config
+from workflow_utils import copy_run, planned_jobs, snakemake
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("iteration_one_run")]
 
 
 @pytest.fixture(scope="module")
-def iteration_one(tmp_path_factory):
-    """A run of results/iter1/miou.txt (two training shards)."""
-    workdir = tmp_path_factory.mktemp("narrow")
-    write_config(workdir, tiny_config())
-    snakemake(workdir, "--cores", "2", "results/iter1/miou.txt")
-    return workdir
+def iteration_one(iteration_one_run, tmp_path_factory):
+    """A copy of a finished results/iter1/miou.txt run (two training shards)."""
+    return copy_run(iteration_one_run.workdir, tmp_path_factory.mktemp("narrow") / "run")
 
 
 def plan(workdir, target):

@@ -14,7 +14,7 @@ import torch
 
 from workflow_utils import ROOT, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("iteration_one_run")]
 
 
 def start(workdir: Path, *targets: str) -> subprocess.Popen:
@@ -66,13 +66,12 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
         assert torch.equal(a[key], b[key]), key
 
 
-def test_killed_workflow_redoes_only_unfinished_jobs(tmp_path):
-    config = tiny_config()
-    straight, killed = tmp_path / "straight", tmp_path / "killed"
-    for workdir in (straight, killed):
-        write_config(workdir, config)
+def test_killed_workflow_redoes_only_unfinished_jobs(iteration_one_run, tmp_path):
+    """Killed after iteration 1's RegionNet, resumed: its miou.txt equals that of the
+    uninterrupted run of the same config (conftest.iteration_one_run)."""
+    straight, killed = iteration_one_run.workdir, tmp_path / "killed"
+    write_config(killed, tiny_config())
     target = "results/iter1/miou.txt"
-    snakemake(straight, "--cores", "2", target)
 
     proc = start(killed, target)
     # iteration 1's regions exist only after its RegionNet job has finished and been recorded

@@ -14,7 +14,7 @@ from mcof.record import config_sha256, git_commit
 from mcof.training.history import read_history
 from workflow_utils import ROOT, planned_jobs, snakemake, tiny_config, write_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("finished_run")]
 
 
 @pytest.fixture(scope="module")
@@ -166,25 +166,15 @@ def test_report_renders_in_headless_chromium(finished_run, tmp_path):
         assert name in dom, f"{name} not shown in the rendered report"
 
 
-def test_weak_chain_runs_without_the_test_masks(tmp_path):
+@pytest.mark.xdist_group("iteration_one_run")  # conftest's session fixture: one worker makes it
+def test_weak_chain_runs_without_the_test_masks(iteration_one_run):
     """Nothing of the test split is read before evaluation: with its masks gone, every weak
-    stage and PixelNet's test predictions run; the masks are needed for miou.txt only."""
-    write_config(tmp_path, tiny_config(iterations=1))
-    snakemake(tmp_path, "--cores", "1", "results/dataset/test.json")
-    root = tmp_path / "results/dataset/VOC2012"
-    test_ids = (root / "ImageSets/Segmentation/test.txt").read_text().split()
-    hidden = tmp_path / "hidden"
-    hidden.mkdir()
-    for image_id in test_ids:
-        (root / "SegmentationClass" / f"{image_id}.png").rename(hidden / f"{image_id}.png")
-    snakemake(tmp_path, "--cores", "2", "results/iter1/test_masks/shard0.h5",
-              "results/iter1/train_masks_metrics.json", "results/iter1/val_masks_metrics.json")
-    proc = snakemake(tmp_path, "--cores", "1", "results/iter1/miou.txt", check=False)
-    assert proc.returncode != 0 and test_ids[0] in (tmp_path / "results/logs/iter1/evaluate_stage/test_masks.log").read_text()
-    for png in hidden.iterdir():
-        png.rename(root / "SegmentationClass" / png.name)
-    snakemake(tmp_path, "--cores", "1", "results/iter1/miou.txt")
-    assert float((tmp_path / "results/iter1/miou.txt").read_text()) > 0
+    stage and PixelNet's test predictions ran (conftest.iteration_one_run); the masks were
+    needed for miou.txt only, whose evaluation named a missing test mask."""
+    run = iteration_one_run
+    assert run.returncode_without_masks != 0
+    assert run.test_ids[0] in run.evaluation_log_without_masks
+    assert float((run.workdir / "results/iter1/miou.txt").read_text()) > 0
 
 
 def test_corrupt_image_fails_with_its_name_and_keeps_finished_artifacts(tmp_path):

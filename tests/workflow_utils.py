@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,13 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 600,
     return proc
 
 
+def copy_run(source: Path, target: Path) -> Path:
+    """A copy of a finished workflow directory that Snakemake takes as finished too (file times
+    and its .snakemake records kept), for a test that changes what it finds there."""
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    return target
+
+
 def planned_jobs(output: str) -> dict[str, int]:
     """Job counts of a dry run's 'Job stats' table."""
     counts, in_table = {}, False
@@ -70,12 +78,14 @@ def planned_jobs(output: str) -> dict[str, int]:
 
 def this_cluster(config):
     """profiles/slurm's site settings for the test cluster: its partition, its memory, one
-    thread per job (as the local runs these are compared with)."""
+    thread per job (as the local runs these are compared with), and job states asked every
+    second instead of every ten (a test's jobs are short)."""
     config["default-resources"].update(slurm_partition="debug", mem_mb=1000)
     for rule in config["set-resources"].values():
         rule.update(slurm_partition="debug", mem_mb=1000)
     config["set-threads"] = {rule: 1 for rule in config["set-threads"]}
     config["slurm-init-seconds-before-status-checks"] = 1
+    config["seconds-between-status-checks"] = 1
     config["latency-wait"] = 5
 
 
