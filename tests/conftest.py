@@ -1,8 +1,13 @@
-"""Shared fixtures: a tiny synthetic dataset written once per test session."""
+"""Shared fixtures: a tiny synthetic dataset written once per test session, and one finished
+iteration-1 run of the workflow shared by every worker."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
+import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -47,9 +52,21 @@ def tiny_index_files(tiny_voc, tmp_path_factory):
 def iteration_one_run(tmp_path_factory):
     """results/iter1/miou.txt of tiny_config(), made as a weak run must be made: the test
     split's masks are hidden while every weak stage and PixelNet's test predictions run, and put
-    back for the evaluation alone. One run for every test that needs a finished iteration 1;
-    a test that changes it works on a copy (workflow_utils.copy_run)."""
-    workdir = tmp_path_factory.mktemp("iteration_one")
+    back for the evaluation alone. Made once for every test that needs a finished iteration 1,
+    whichever pytest-xdist worker asks first (the others wait on a file lock); a test that
+    changes it works on a copy (workflow_utils.copy_run)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    record = shared / "iteration_one.json"
+    with open(shared / "iteration_one.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            record.write_text(json.dumps(make_iteration_one(shared / "iteration_one")))
+    facts = json.loads(record.read_text())
+    return SimpleNamespace(**{**facts, "workdir": Path(facts["workdir"])})
+
+
+def make_iteration_one(workdir: Path) -> dict:
     write_config(workdir, tiny_config())
     snakemake(workdir, "--cores", "1", "results/dataset/test.json")
     root = workdir / "results/dataset/VOC2012"
@@ -62,14 +79,13 @@ def iteration_one_run(tmp_path_factory):
               "results/iter1/train_masks_metrics.json", "results/iter1/val_masks_metrics.json")
     without_masks = snakemake(workdir, "--cores", "1", "results/iter1/miou.txt", check=False)
     log = workdir / "results/logs/iter1/evaluate_stage/test_masks.log"
-    evaluation_log = log.read_text() if log.exists() else ""
     for png in hidden.iterdir():
         png.rename(root / "SegmentationClass" / png.name)
     hidden.rmdir()
     snakemake(workdir, "--cores", "2", "results/iter1/miou.txt")
-    return SimpleNamespace(workdir=workdir, test_ids=test_ids,
-                           returncode_without_masks=without_masks.returncode,
-                           evaluation_log_without_masks=evaluation_log)
+    return {"workdir": str(workdir), "test_ids": test_ids,
+            "returncode_without_masks": without_masks.returncode,
+            "evaluation_log_without_masks": log.read_text() if log.exists() else ""}
 
 
 @pytest.fixture(autouse=True)

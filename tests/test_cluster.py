@@ -20,7 +20,7 @@ from workflow_utils import (ROOT, SNAKEMAKE, sacct_rows, snakemake, this_cluster
 
 from mcof.files import is_temporary
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
+pytestmark = pytest.mark.slow
 CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
 
 

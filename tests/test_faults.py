@@ -8,7 +8,7 @@ import os
 import pytest
 from workflow_utils import copy_run, planned_jobs, snakemake
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("iteration_one_run")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

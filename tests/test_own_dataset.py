@@ -16,7 +16,7 @@ from mcof.data.synthetic import SyntheticSpec, class_names, write_synthetic_voc
 from mcof.data.voc import build_index
 from workflow_utils import snakemake, tiny_config, write_config
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("folder_run")]
+pytestmark = pytest.mark.slow
 
 CLASSES = class_names(3)
 

@@ -14,7 +14,7 @@ import torch
 
 from workflow_utils import ROOT, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("iteration_one_run")]
+pytestmark = pytest.mark.slow
 
 
 def start(workdir: Path, *targets: str) -> subprocess.Popen:

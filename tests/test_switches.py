@@ -1,0 +1,46 @@
+"""Every switch of the loop on at once, end to end on a tiny config (a file of its own, so
+that pytest-xdist runs it beside tests/test_workflow.py's finished run)."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import pytest
+from workflow_utils import snakemake, tiny_config, write_config
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_switch_on_end_to_end(tmp_path):
+    """Every lever of the loop at once (class keeping, multi-class refinement, the CRF in the
+    loop, multi-scale CAM, the random walk on CAMs and masks, RegionNet from PixelNet, pooled
+    both, relabel-all in iteration 1): the stages the switches add are made and scored, and every
+    image keeps a seed region of each class its labels name, in every iteration."""
+    config = tiny_config(iterations=2, comparisons={}, report_samples=0)
+    config["shards"]["train"] = 1
+    config["seeds"].update(keep_every_class=True, mask_min_confidence=0.0, mask_min_share=0.0)
+    config["regionnet"].update(keep_every_class=True, init_from="pixelnet", pooled="both",
+                               seed_override=[None, 0.9])
+    config["refine"]["multi_class"] = "saliency"
+    config["crf"]["loop"] = True
+    config["cam"]["scales"] = [1.0, 0.5]
+    config["affinity"].update(cams=True, masks=True, epochs=1, batch_size=8, crop=48)
+    write_config(tmp_path, config)
+    snakemake(tmp_path, "--cores", "2", "results/iter1/metrics.json", "results/iter2/miou.txt")
+    first = json.loads((tmp_path / "results/iter1/metrics.json").read_text())
+    second = json.loads((tmp_path / "results/iter2/metrics.json").read_text())
+    assert {"seeds", "regions", "refined", "crf_labels", "targets"} <= set(first["train_miou"])
+    assert {"seeds", "regions", "crf_labels", "targets"} <= set(second["train_miou"])
+    assert (tmp_path / "results/rw_cams/shard0.h5").exists()
+    assert (tmp_path / "results/iter1/rw_masks/shard0.h5").exists()
+    index = json.loads((tmp_path / "results/dataset/train.json").read_text())
+    for k in (1, 2):
+        for shard in sorted((tmp_path / f"results/iter{k}/seeds").glob("shard*.h5")):
+            with h5py.File(shard) as seeds:
+                assert json.loads(seeds.attrs["params"])["keep_every_class"] is True
+                for image_id in seeds:
+                    kept = set(seeds[image_id]["labels"][()].tolist())
+                    assert set(index["labels"][image_id]) <= kept, (k, image_id)
+    assert float((tmp_path / "results/iter2/miou.txt").read_text()) == pytest.approx(
+        second["test_miou"], abs=0.01)
