@@ -79,13 +79,14 @@ def make_iteration_one(workdir: Path) -> dict:
               "results/iter1/train_masks_metrics.json", "results/iter1/val_masks_metrics.json")
     without_masks = snakemake(workdir, "--cores", "1", "results/iter1/miou.txt", check=False)
     log = workdir / "results/logs/iter1/evaluate_stage/test_masks.log"
+    evaluation_log = log.read_text() if log.exists() else ""
     for png in hidden.iterdir():
         png.rename(root / "SegmentationClass" / png.name)
     hidden.rmdir()
     snakemake(workdir, "--cores", "2", "results/iter1/miou.txt")
     return {"workdir": str(workdir), "test_ids": test_ids,
             "returncode_without_masks": without_masks.returncode,
-            "evaluation_log_without_masks": log.read_text() if log.exists() else ""}
+            "evaluation_log_without_masks": evaluation_log}
 
 
 @pytest.fixture(autouse=True)

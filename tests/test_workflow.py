@@ -166,16 +166,6 @@ def test_report_renders_in_headless_chromium(finished_run, tmp_path):
         assert name in dom, f"{name} not shown in the rendered report"
 
 
-def test_weak_chain_runs_without_the_test_masks(iteration_one_run):
-    """Nothing of the test split is read before evaluation: with its masks gone, every weak
-    stage and PixelNet's test predictions ran (conftest.iteration_one_run); the masks were
-    needed for miou.txt only, whose evaluation named a missing test mask."""
-    run = iteration_one_run
-    assert run.returncode_without_masks != 0
-    assert run.test_ids[0] in run.evaluation_log_without_masks
-    assert float((run.workdir / "results/iter1/miou.txt").read_text()) > 0
-
-
 def test_corrupt_image_fails_with_its_name_and_keeps_finished_artifacts(tmp_path):
     write_config(tmp_path, tiny_config())
     snakemake(tmp_path, "--cores", "1", "results/dataset/val.json")
