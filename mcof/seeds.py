@@ -89,7 +89,8 @@ def keep_classes(seeds: np.ndarray, classes: list[int], region_scores: np.ndarra
     region's score for each labelled class (its mean CAM, or RegionNet's probability);
     cam_seeds uint8 [S]: iteration 1's CAM seeds, or None. A labelled class without a seed gets
     its CAM seeds back, or else the region where its score is highest (preferring regions that
-    are no other class's object seed, and never the last region of another class).
+    are no other class's object seed, and never the last region of another class while some
+    class holds two).
     Self-training loses the classes it is least sure of first, and the labels say they are there.
     """
     out = np.asarray(seeds, dtype=np.uint8).copy()
