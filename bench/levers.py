@@ -82,13 +82,18 @@ def metrics_files(iterations: int) -> list[str]:
     return [iteration_metrics(MAIN_ROOT, k) for k in range(1, iterations + 1)]
 
 
-def run(workdir: Path, config: dict, iterations: int, comparisons: bool, snakemake: str) -> float:
+def run(workdir: Path, config: dict, iterations: int, comparisons: bool, snakemake: str,
+        copied: bool = False) -> float:
+    """Run the workflow in workdir; copied: workdir is a copy of another lever's run, whose jobs
+    rerun only when their settings, inputs or files changed, not because the copy's Snakefile
+    lives elsewhere (Snakemake's code trigger would redo the whole run)."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     targets = metrics_files(iterations) + ([COMPARISON] if comparisons else [])
     cmd = [snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config.yaml"), "--cores", "2", "--rerun-incomplete",
-           *targets]
+           "--configfile", str(workdir / "config.yaml"), "--cores", "2",
+           *(["--rerun-triggers", "mtime", "params", "input", "software-env"] if copied else []),
+           "--rerun-incomplete", *targets]
     began = time.time()
     with open(workdir / "snakemake.log", "w") as log:
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -176,13 +181,14 @@ def main(argv: list[str] | None = None) -> int:
         workdir = RESULTS / args.dataset / name
         if args.fresh:
             shutil.rmtree(workdir, ignore_errors=True)
+        copied = bool(args.start_from)
         if args.start_from and not workdir.exists():
             source = RESULTS / args.dataset / args.start_from
             shutil.copytree(source, workdir, symlinks=True,
                             ignore=shutil.ignore_patterns("snakemake.log", "locks", "incomplete"))
         config = lever_config(args.dataset, parts, args.comparisons)
         config["iterations"] = args.iterations
-        seconds = run(workdir, config, args.iterations, args.comparisons, args.snakemake)
+        seconds = run(workdir, config, args.iterations, args.comparisons, args.snakemake, copied)
         rows[name] = summarize(workdir, args.iterations, seconds, args.comparisons)
         out_json.parent.mkdir(parents=True, exist_ok=True)
         out_json.write_text(json.dumps(rows, indent=1))
