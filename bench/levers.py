@@ -42,6 +42,7 @@ LEVERS: dict[str, dict] = {
                          "regionnet": {"keep_every_class": False}},
     "keep_classes_only": {"seeds": {"mask_min_confidence": 0.9, "mask_min_share": 0.5},
                           "regionnet": {"keep_every_class": True}},
+    "keep_mask_objects": {"regionnet": {"keep_mask_objects": 0.9}},
     "keep_classes": {"seeds": {"keep_every_class": True}, "regionnet": {"keep_every_class": True}},
     "crf_loop": {"crf": {"loop": True}},
     "crf_final": {"crf": {"final": True}},

@@ -102,6 +102,12 @@ def for_iteration(section, key):
     return lambda wc: per_iteration(config[section][key], iteration(wc))
 
 
+def after_iteration_one(section, key):
+    """Param function: a setting about PixelNet's masks, which seed iterations 2 and later only
+    (None in iteration 1)."""
+    return lambda wc: config[section][key] if iteration(wc) > 1 else None
+
+
 def prediction_crf(wc):
     """The dense CRF on PixelNet's masks: on the training set when it is in the loop (the masks
     become the next seeds), on val and test when crf.final is set."""

@@ -51,6 +51,7 @@ rule infer_regionnet:
         shard=lambda wc: int(wc.shard),
         n_shards=SHARDS["train"],
         seed_override=for_iteration("regionnet", "seed_override"),
+        keep_mask_objects=after_iteration_one("regionnet", "keep_mask_objects"),
         keep_every_class=config["regionnet"]["keep_every_class"],
         device=config["device"],
     threads: TORCH_THREADS

@@ -107,6 +107,25 @@ def merge_with_seeds(seeds, probs, override: float | None):
     return np.where(keep, seeds, predicted).astype(np.uint8), np.where(keep, 1.0, confidence).astype(np.float32)
 
 
+def keep_voted_objects(labels, confidence, seeds, votes, probs, min_background: float):
+    """Regions PixelNet called an object stay that object unless RegionNet is sure of background.
+
+    labels, confidence: merge_with_seeds's result; seeds uint8 [S] (255 = unlabelled); votes
+    uint8 [S]: every region's majority class in PixelNet's mask (mcof.seeds.seeds_from_mask with
+    every pixel voting); probs float [S, K+1]. An unlabelled region voted object c that RegionNet
+    labels background with background probability below min_background keeps c, with
+    confidence 1 like a seed. RegionNet learns from the confident seeds and may still grow objects
+    and correct classes; what it may not do without certainty is shrink them, which is how
+    self-training loses objects an iteration at a time. Returns (labels, confidence).
+    """
+    import numpy as np
+
+    keep = ((seeds == 255) & (votes != 0) & (votes != 255) & (labels == 0)
+            & (probs[:, 0] < min_background))
+    return (np.where(keep, votes, labels).astype(np.uint8),
+            np.where(keep, 1.0, confidence).astype(np.float32))
+
+
 def restrict_to_labels(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     """Probabilities [R, n_classes] with every class outside allowed [R, n_classes] (bool) at 0.
 

@@ -15,7 +15,8 @@ from mcof.artifacts import ArtifactReader, ArtifactWriter, LazyReaders
 from mcof.data.transforms import PAD_COLOUR, resize, to_float
 from mcof.data.voc import DatasetIndex
 from mcof.layout import REGIONNET, REGIONS, SEEDS, SUPERPIXELS
-from mcof.models.regionnet import RegionNet, merge_with_seeds, restrict_to_labels
+from mcof.models.regionnet import (RegionNet, keep_voted_objects, merge_with_seeds,
+                                   restrict_to_labels)
 from mcof.seeds import keep_classes
 from mcof.shards import shard_ids
 from mcof.steps import optional_path
@@ -148,13 +149,17 @@ def train_regionnet(index: str, superpixels: list[str], seeds: list[str], model:
 @torch.no_grad()
 def infer_regionnet(index: str, model: str, superpixels: str, seeds: str, out: str, *, shard: int,
                     n_shards: int, seed_override: float | None = None,
+                    keep_mask_objects: float | None = None,
                     keep_every_class: bool = False, batch_size: int = 8,
                     device: str = "auto", threads: int = 1) -> None:
     """Classify every superpixel of the shard's images -> labels [S], scores [S, K+1],
     confidence [S] (see merge_with_seeds for seed_override).
 
-    Only background and the image's own labels can be chosen; keep_every_class: each of them
-    keeps at least its most probable region (mcof.seeds.keep_classes).
+    Only background and the image's own labels can be chosen; keep_mask_objects (seeds
+    from PixelNet's masks, which carry its votes): a region the mask called an object stays one
+    unless RegionNet's background probability reaches this (mcof.models.regionnet.
+    keep_voted_objects); keep_every_class: each labelled class keeps at least its most probable
+    region (mcof.seeds.keep_classes).
     """
     set_threads(threads)
     dataset = DatasetIndex.load(index)
@@ -162,6 +167,7 @@ def infer_regionnet(index: str, model: str, superpixels: str, seeds: str, out: s
     net = load_model(model, REGIONNET, n_classes=dataset.n_classes).to(dev).eval()
     ids = shard_ids(dataset.ids, shard, n_shards)
     params = {"model": Path(model).name, "seed_override": seed_override,
+              "keep_mask_objects": keep_mask_objects,
               "keep_every_class": keep_every_class}
     with ArtifactReader(superpixels, SUPERPIXELS) as sps, ArtifactReader(seeds, SEEDS) as seed_labels, \
             ArtifactWriter(out, REGIONS, params) as regions:
@@ -178,8 +184,12 @@ def infer_regionnet(index: str, model: str, superpixels: str, seeds: str, out: s
                 allowed = torch.zeros(part.shape, dtype=torch.bool, device=dev)
                 allowed[:, [0, *dataset.labels[image_id]]] = True
                 probs = restrict_to_labels(part, allowed).cpu().numpy()
-                labels, confidence = merge_with_seeds(seed_labels.read(image_id, "labels"), probs,
-                                                      seed_override)
+                seeds = seed_labels.read(image_id, "labels")
+                labels, confidence = merge_with_seeds(seeds, probs, seed_override)
+                if keep_mask_objects is not None:
+                    labels, confidence = keep_voted_objects(
+                        labels, confidence, seeds, seed_labels.read(image_id, "votes"), probs,
+                        keep_mask_objects)
                 classes = dataset.labels[image_id]
                 if keep_every_class and classes:
                     kept = keep_classes(labels, classes, probs[:, classes])

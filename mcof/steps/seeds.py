@@ -41,7 +41,9 @@ def make_mask_seeds(index: str, masks: str, superpixels: str, out: str, *, shard
                     cam_seeds: str | list[str] | None = None,
                     cams: str | list[str] | None = None, masks_stage: str = TRAIN_MASKS,
                     cams_stage: str = CAMS) -> None:
-    """Seeds of the next iteration: PixelNet masks projected onto superpixels by majority vote.
+    """Seeds of the next iteration: PixelNet masks projected onto superpixels by majority vote
+-> labels [S] (the confident regions, see seeds_from_mask) and votes [S] (every region's
+majority class with every pixel voting, for RegionNet's keep_mask_objects).
 
     anchor_multi_class: objects of multi-class images are anchored to iteration 1's CAM seeds
     (see mcof.seeds.anchor_objects). keep_every_class: a labelled class the masks lost gets its
@@ -66,13 +68,15 @@ def make_mask_seeds(index: str, masks: str, superpixels: str, out: str, *, shard
         for image_id in shard_ids(dataset.ids, shard, n_shards):
             classes = dataset.labels[image_id]
             regions = sps.read(image_id, "labels").astype(np.int64)
-            labels = seeds_from_mask(regions, pixel_masks.read(image_id, "mask"), classes,
-                                     dataset.n_classes, pixel_masks.read(image_id, "confidence"),
-                                     min_confidence, min_share)
+            mask = pixel_masks.read(image_id, "mask")
+            labels = seeds_from_mask(regions, mask, classes, dataset.n_classes,
+                                     pixel_masks.read(image_id, "confidence"), min_confidence,
+                                     min_share)
+            votes = seeds_from_mask(regions, mask, classes, dataset.n_classes)
             if anchor_multi_class and len(classes) > 1:
                 labels = anchor_objects(labels, anchors.read(image_id, "labels"))
             if keep_every_class and classes:
                 mean_cam = region_means(regions, maps.read(image_id, "cams").astype(np.float32))
                 labels = keep_classes(labels, classes, mean_cam.reshape(len(labels), -1),
                                       anchors.read(image_id, "labels"))
-            seeds.write(image_id, labels=labels)
+            seeds.write(image_id, labels=labels, votes=votes)
