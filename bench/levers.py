@@ -170,7 +170,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = list(LEVERS) if args.levers == "all" else args.levers.split(",")
     out_json = RESULTS / f"{args.dataset}.json"
-    rows = json.loads(out_json.read_text()) if out_json.exists() else {}
     print("| lever | val 1 | val 5 | test 1 | test 5 | test 5 / full | seed recall | mask recall "
           "| min class IoU | s |"
           + (" direct 5 | no saliency 5 | full |" if args.comparisons else ""))
@@ -190,10 +189,13 @@ def main(argv: list[str] | None = None) -> int:
         config = lever_config(args.dataset, parts, args.comparisons)
         config["iterations"] = args.iterations
         seconds = run(workdir, config, args.iterations, args.comparisons, args.snakemake, copied)
-        rows[name] = summarize(workdir, args.iterations, seconds, args.comparisons)
+        row = summarize(workdir, args.iterations, seconds, args.comparisons)
+        # read again: another lever run of the same dataset may have written its row meanwhile
+        rows = json.loads(out_json.read_text()) if out_json.exists() else {}
+        rows[name] = row
         out_json.parent.mkdir(parents=True, exist_ok=True)
         out_json.write_text(json.dumps(rows, indent=1))
-        print(table_line(name, rows[name]), flush=True)
+        print(table_line(name, row), flush=True)
     return 0
 
 

@@ -1,10 +1,12 @@
+import numpy as np
 import pytest
 import torch
 
 from mcof.models.backbones import WeightsError, build_backbone, tiny_layers
 from mcof.models.classifier import Classifier, compute_cams
 from mcof.models.deeplab import PixelNet, predict_logits
-from mcof.models.regionnet import RegionNet, masked_average_pool, restrict_to_labels
+from mcof.models.regionnet import (RegionNet, keep_voted_objects, masked_average_pool,
+                                   merge_with_seeds, restrict_to_labels)
 
 
 def test_classifier_logits_and_cams():
@@ -68,6 +70,22 @@ def test_regionnet_scores_every_region_and_restriction_holds():
     assert torch.all(probs[:, [1, 3]] == 0)
     torch.testing.assert_close(probs.sum(1), torch.ones(10))
     assert set(probs.argmax(1).tolist()) <= {0, 2}
+
+
+def test_regions_the_mask_called_objects_shrink_only_when_regionnet_is_sure():
+    """Region 0 is a seed; regions 1-4 are not. 1: voted object, RegionNet unsure of background
+    (0.6) -> keeps the vote. 2: voted object, RegionNet sure (0.95) -> background. 3: voted
+    background, RegionNet says object -> grows. 4: voted object 1, RegionNet says object 2 ->
+    RegionNet's class."""
+    seeds = np.array([1, 255, 255, 255, 255], np.uint8)
+    votes = np.array([1, 1, 1, 0, 1], np.uint8)
+    probs = np.array([[0.1, 0.9, 0.0], [0.6, 0.4, 0.0], [0.95, 0.05, 0.0], [0.2, 0.8, 0.0],
+                      [0.1, 0.2, 0.7]], np.float32)
+    labels, confidence = merge_with_seeds(seeds, probs, 0.9)
+    assert labels.tolist() == [1, 0, 0, 1, 2]
+    labels, confidence = keep_voted_objects(labels, confidence, seeds, votes, probs, 0.9)
+    assert labels.tolist() == [1, 1, 0, 1, 2]
+    np.testing.assert_allclose(confidence, [1.0, 1.0, 0.95, 0.8, 0.7])
 
 
 def test_deeplab_largefov_output_stride_on_321():

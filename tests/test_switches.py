@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import h5py
+import numpy as np
 import pytest
 from workflow_utils import snakemake, tiny_config, write_config
 
@@ -15,13 +16,15 @@ pytestmark = pytest.mark.slow
 def test_every_switch_on_end_to_end(tmp_path):
     """Every lever of the loop at once (class keeping, multi-class refinement, the CRF in the
     loop, multi-scale CAM, the random walk on CAMs and masks, RegionNet from PixelNet, pooled
-    both, relabel-all in iteration 1): the stages the switches add are made and scored, and every
-    image keeps a seed region of each class its labels name, in every iteration."""
+    both, relabel-all in iteration 1, confident mask seeds with mask objects kept): the stages the
+    switches add are made and scored, every image keeps a seed region of each class its labels
+    name, in every iteration, and no region the masks called an object turns background in
+    iteration 2 unless RegionNet is sure."""
     config = tiny_config(iterations=2, comparisons={}, report_samples=0)
     config["shards"]["train"] = 1
-    config["seeds"].update(keep_every_class=True, mask_min_confidence=0.0, mask_min_share=0.0)
+    config["seeds"].update(keep_every_class=True, mask_min_confidence=0.9, mask_min_share=0.5)
     config["regionnet"].update(keep_every_class=True, init_from="pixelnet", pooled="both",
-                               seed_override=[None, 0.9])
+                               seed_override=[None, 0.9], keep_mask_objects=0.9)
     config["refine"]["multi_class"] = "saliency"
     config["crf"]["loop"] = True
     config["cam"]["scales"] = [1.0, 0.5]
@@ -42,5 +45,19 @@ def test_every_switch_on_end_to_end(tmp_path):
                 for image_id in seeds:
                     kept = set(seeds[image_id]["labels"][()].tolist())
                     assert set(index["labels"][image_id]) <= kept, (k, image_id)
+    kept = 0
+    with h5py.File(tmp_path / "results/iter2/seeds/shard0.h5") as seeds, \
+            h5py.File(tmp_path / "results/iter2/regions/shard0.h5") as regions:
+        assert json.loads(regions.attrs["params"])["keep_mask_objects"] == 0.9
+        for image_id in seeds:
+            unsure = seeds[image_id]["labels"][()] == 255
+            voted_object = seeds[image_id]["votes"][()] != 0
+            labels = regions[image_id]["labels"][()]
+            background = regions[image_id]["scores"][()][:, 0].astype(np.float32)
+            assert np.all(background[unsure & voted_object & (labels == 0)] >= 0.9 - 1e-3)
+            kept += int((unsure & voted_object & (labels != 0)).sum())
+    assert kept > 0  # unsure regions voted object exist, so the check above had cases
+    with h5py.File(tmp_path / "results/iter1/regions/shard0.h5") as regions:
+        assert json.loads(regions.attrs["params"])["keep_mask_objects"] is None
     assert float((tmp_path / "results/iter2/miou.txt").read_text()) == pytest.approx(
         second["test_miou"], abs=0.01)

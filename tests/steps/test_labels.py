@@ -60,6 +60,21 @@ def test_mask_seeds_keep_every_labelled_class(hand_made, cam_seeds, expected):
     assert seeds_of(hand_made / "kept.h5") == expected
 
 
+def test_mask_seeds_carry_every_regions_vote(hand_made):
+    """Unsure pixels leave a region unlabelled, but its vote (every pixel voting) is kept."""
+    with ArtifactWriter(hand_made / "unsure.h5", TRAIN_MASKS) as out:
+        confidence = np.full((4, 4), 0.95, np.float16)
+        confidence[:2, 2:] = 0.6   # block 1, alpha, unsure
+        out.write("a", mask=np.array([[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 2, 2], [0, 0, 0, 0]],
+                                     np.uint8), confidence=confidence)
+    make_mask_seeds(str(hand_made / "train.json"), str(hand_made / "unsure.h5"),
+                    str(hand_made / "sp.h5"), str(hand_made / "s.h5"), shard=0, n_shards=1,
+                    min_confidence=0.9, min_share=0.5)
+    with ArtifactReader(hand_made / "s.h5", SEEDS) as reader:
+        assert reader.read("a", "labels").tolist() == [0, IGNORE, 0, 0]
+        assert reader.read("a", "votes").tolist() == [0, 1, 0, 0]  # block 3: a 2:2 tie -> 0
+
+
 def test_mask_seeds_need_iteration_one_seeds_to_keep_classes(hand_made):
     with pytest.raises(ValueError, match="iteration 1's seeds"):
         make_mask_seeds(str(hand_made / "train.json"), str(hand_made / "masks.h5"),
