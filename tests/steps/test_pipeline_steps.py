@@ -65,6 +65,39 @@ def test_regions_label_every_superpixel_with_an_allowed_class(chain):
             assert set(index.labels[image_id]) <= set(labels.tolist())
 
 
+def test_regions_voted_object_turn_background_only_when_regionnet_is_sure(chain, tmp_path):
+    """Seeds of a later iteration where every region is unsure and the masks voted each image's
+    first class everywhere: without keep_mask_objects RegionNet makes some of them background;
+    with it (1.0: any doubt is enough) none becomes background unless RegionNet gives
+    background probability 1."""
+    from mcof.artifacts import ArtifactWriter
+    from mcof.steps.regionnet import infer_regionnet
+
+    index = DatasetIndex.load(chain["index"])
+    superpixels = read_all(chain["superpixels"], SUPERPIXELS, "labels")
+    with ArtifactWriter(tmp_path / "seeds.h5", SEEDS) as out:
+        for image_id in index.ids:
+            n = int(superpixels[image_id].max()) + 1
+            first = index.labels[image_id][0] if index.labels[image_id] else 0
+            out.write(image_id, labels=np.full(n, IGNORE, np.uint8),
+                      votes=np.full(n, first, np.uint8))
+    common = dict(index=chain["index"], model=chain["regionnet"], superpixels=chain["superpixels"],
+                  seeds=str(tmp_path / "seeds.h5"), shard=0, n_shards=1, seed_override=0.9,
+                  device="cpu")
+    infer_regionnet(out=str(tmp_path / "free.h5"), **common)
+    infer_regionnet(out=str(tmp_path / "kept.h5"), keep_mask_objects=1.0, **common)
+    free = read_all(tmp_path / "free.h5", REGIONS, "labels")
+    kept = read_all(tmp_path / "kept.h5", REGIONS, "labels")
+    scores = read_all(tmp_path / "kept.h5", REGIONS, "scores")
+    labelled = [i for i in index.ids if index.labels[i]]
+    assert sum(int((free[i] == 0).sum()) for i in labelled) > 0
+    for image_id in labelled:
+        sure = scores[image_id][:, 0].astype(np.float32) >= 1.0
+        assert np.all((kept[image_id] != 0) | sure), image_id
+        changed = free[image_id] != kept[image_id]
+        assert np.all(kept[image_id][changed] == index.labels[image_id][0])
+
+
 def test_refinement_changes_only_single_class_images(chain):
     index = DatasetIndex.load(chain["index"])
     regions = read_all(chain["regions"], REGIONS, "labels")
