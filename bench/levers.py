@@ -36,12 +36,12 @@ COMPARISON = f"{MAIN_ROOT}/comparison.json"  # the rule compare_runs's output
 # Each lever: changes to config.yaml. Later levers may build on earlier ones by name ("+").
 LEVERS: dict[str, dict] = {
     "defaults": {},
-    # config.yaml before class keeping and all mask votes became the defaults
+    # config.yaml before class keeping and all mask votes became the defaults (2026-11-25)
     "earlier_defaults": {"seeds": {"mask_min_confidence": 0.9, "mask_min_share": 0.5,
                                    "keep_every_class": False},
-                         "regionnet": {"keep_every_class": False}},
+                         "regionnet": {"keep_every_class": False, "keep_mask_objects": None}},
     "keep_classes_only": {"seeds": {"mask_min_confidence": 0.9, "mask_min_share": 0.5},
-                          "regionnet": {"keep_every_class": True}},
+                          "regionnet": {"keep_every_class": True, "keep_mask_objects": None}},
     "keep_mask_objects": {"regionnet": {"keep_mask_objects": 0.9}},
     "keep_classes": {"seeds": {"keep_every_class": True}, "regionnet": {"keep_every_class": True}},
     "crf_loop": {"crf": {"loop": True}},
@@ -51,6 +51,8 @@ LEVERS: dict[str, dict] = {
     "pooled_both": {"regionnet": {"pooled": "both"}},
     "regionnet_from_pixelnet": {"regionnet": {"init_from": "pixelnet"}},
     "multi_class_refine": {"refine": {"multi_class": "saliency"}},
+    # every superpixel takes PixelNet's majority label as its seed (keep_mask_objects then has
+    # nothing to act on); with keep_classes, config.yaml of 2026-11-25
     "all_mask_votes": {"seeds": {"mask_min_confidence": 0.0, "mask_min_share": 0.0}},
     "rw_cams": {"affinity": {"cams": True}},
     "rw_masks": {"affinity": {"masks": True}},
