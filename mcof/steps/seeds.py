@@ -42,8 +42,8 @@ def make_mask_seeds(index: str, masks: str, superpixels: str, out: str, *, shard
                     cams: str | list[str] | None = None, masks_stage: str = TRAIN_MASKS,
                     cams_stage: str = CAMS) -> None:
     """Seeds of the next iteration: PixelNet masks projected onto superpixels by majority vote
--> labels [S] (the confident regions, see seeds_from_mask) and votes [S] (every region's
-majority class with every pixel voting, for RegionNet's keep_mask_objects).
+    -> labels [S] (the confident regions, see seeds_from_mask) and votes [S] (every region's
+    majority class with every pixel voting, for RegionNet's keep_mask_objects).
 
     anchor_multi_class: objects of multi-class images are anchored to iteration 1's CAM seeds
     (see mcof.seeds.anchor_objects). keep_every_class: a labelled class the masks lost gets its
