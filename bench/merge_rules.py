@@ -28,7 +28,8 @@ import yaml
 from mcof import IGNORE
 from mcof.artifacts import ArtifactReader
 from mcof.data.voc import DatasetIndex, GroundTruth
-from mcof.layout import REGIONS, SEEDS, SUPERPIXELS, TRAIN_MASKS
+from mcof.layout import (MAIN_ROOT, REGIONS, SEEDS, SUPERPIXELS, TRAIN_MASKS, artifact, index_file,
+                         shared)
 from mcof.metrics import ConfusionMatrix
 from mcof.models.regionnet import keep_voted_objects
 from mcof.seeds import seeds_from_mask
@@ -37,8 +38,9 @@ from mcof.superpixels import paint
 RULES = ("regions", "targets", "all_votes", "keep_mask_objects")
 
 
-def shards(run: Path, stage_dir: str) -> list[str]:
-    return sorted(glob.glob(str(run / "results" / stage_dir / "shard*.h5")))
+def shards(run: Path, pattern: str) -> list[str]:
+    """Every shard of a stage: pattern is a layout path with "*" as its shard."""
+    return sorted(glob.glob(str(run / pattern)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,15 +51,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep_mask_objects's P (default 0.9)")
     args = parser.parse_args(argv)
     run, k = args.run, args.iteration
-    min_label_confidence = yaml.safe_load((run / "config.yaml").read_text())["pixelnet"][
-        "min_label_confidence"]
-    dataset = DatasetIndex.load(run / "results/dataset/train.json")
-    truth = GroundTruth(str(run / "results/dataset/VOC2012/SegmentationClass"), dataset.n_classes)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    min_label_confidence = config["pixelnet"]["min_label_confidence"]
+    dataset = DatasetIndex.load(run / index_file("train"))
+    truth = GroundTruth(str(Path(dataset.root) / config["dataset"]["mask_dir"]), dataset.n_classes)
     confusion = {rule: ConfusionMatrix(dataset.n_classes) for rule in RULES}
-    with ArtifactReader(shards(run, "superpixels"), SUPERPIXELS) as sps, \
-            ArtifactReader(shards(run, f"iter{k}/seeds"), SEEDS) as seed_labels, \
-            ArtifactReader(shards(run, f"iter{k}/regions"), REGIONS) as regions, \
-            ArtifactReader(shards(run, f"iter{k - 1}/train_masks"), TRAIN_MASKS) as masks:
+    with ArtifactReader(shards(run, shared(SUPERPIXELS, "*")), SUPERPIXELS) as sps, \
+            ArtifactReader(shards(run, artifact(MAIN_ROOT, k, SEEDS, "*")), SEEDS) as seed_labels, \
+            ArtifactReader(shards(run, artifact(MAIN_ROOT, k, REGIONS, "*")), REGIONS) as regions, \
+            ArtifactReader(shards(run, artifact(MAIN_ROOT, k - 1, TRAIN_MASKS, "*")),
+                           TRAIN_MASKS) as masks:
         for image_id in dataset.ids:
             classes = dataset.labels[image_id]
             if not classes:
