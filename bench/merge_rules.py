@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     for rule in RULES:
         scores = confusion[rule].seed_scores()
         print(f"{rule:18s} mIoU {100 * confusion[rule].miou():5.1f}  object precision "
-              f"{100 * scores['object_precision']:5.1f}  recall {100 * scores['object_recall']:5.1f}")
+              f"{100 * scores['object_precision']:5.1f}  "
+              f"recall {100 * scores['object_recall']:5.1f}")
     return 0
 
 
