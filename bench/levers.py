@@ -46,6 +46,7 @@ LEVERS: dict[str, dict] = {
     "keep_classes": {"seeds": {"keep_every_class": True}, "regionnet": {"keep_every_class": True}},
     "crf_loop": {"crf": {"loop": True}},
     "crf_final": {"crf": {"final": True}},
+    "multiscale_test": {"pixelnet": {"test_scales": [0.75, 1.0, 1.25]}},
     "multiscale_cam": {"cam": {"scales": [1.0, 0.5, 1.5, 2.0]}},
     "relabel_first": {"regionnet": {"seed_override": [None, 0.9]}},
     "pooled_both": {"regionnet": {"pooled": "both"}},
@@ -86,7 +87,7 @@ def metrics_files(iterations: int) -> list[str]:
 
 
 def run(workdir: Path, config: dict, iterations: int, comparisons: bool, snakemake: str,
-        copied: bool = False) -> float:
+        copied: bool = False, cores: int = 2) -> float:
     """Run the workflow in workdir; copied: workdir is a copy of another lever's run, whose jobs
     rerun only when their settings, inputs or files changed, not because the copy's Snakefile
     lives elsewhere (Snakemake's code trigger would redo the whole run)."""
@@ -94,7 +95,7 @@ def run(workdir: Path, config: dict, iterations: int, comparisons: bool, snakema
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     targets = metrics_files(iterations) + ([COMPARISON] if comparisons else [])
     cmd = [snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config.yaml"), "--cores", "2",
+           "--configfile", str(workdir / "config.yaml"), "--cores", str(cores),
            *(["--rerun-triggers", "mtime", "params", "input", "software-env"] if copied else []),
            "--rerun-incomplete", *targets]
     began = time.time()
@@ -169,9 +170,14 @@ def main(argv: list[str] | None = None) -> int:
                              "the jobs whose settings differ (a lever of later iterations reuses "
                              "iteration 1); the wall time is then not a run's from nothing")
     parser.add_argument("--snakemake", default=str(Path(sys.executable).with_name("snakemake")))
+    parser.add_argument("--cores", type=int, default=2, help="Snakemake's --cores per lever run")
+    parser.add_argument("--change", type=json.loads, default={}, metavar="JSON",
+                        help="a change of config.yaml for every lever, e.g. '{\"device\": \"cuda\"}'")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="where the lever runs and the rows go (default bench/results/levers)")
     args = parser.parse_args(argv)
     names = list(LEVERS) if args.levers == "all" else args.levers.split(",")
-    out_json = RESULTS / f"{args.dataset}.json"
+    out_json = args.results / f"{args.dataset}.json"
     print("| lever | val 1 | val 5 | test 1 | test 5 | test 5 / full | seed recall | mask recall "
           "| min class IoU | s |"
           + (" direct 5 | no saliency 5 | full |" if args.comparisons else ""))
@@ -180,17 +186,18 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [p for p in parts if p not in LEVERS]
         if unknown:
             raise SystemExit(f"unknown lever {', '.join(unknown)}; levers: {', '.join(LEVERS)}")
-        workdir = RESULTS / args.dataset / name
+        workdir = args.results / args.dataset / name
         if args.fresh:
             shutil.rmtree(workdir, ignore_errors=True)
         copied = bool(args.start_from)
         if args.start_from and not workdir.exists():
-            source = RESULTS / args.dataset / args.start_from
+            source = args.results / args.dataset / args.start_from
             shutil.copytree(source, workdir, symlinks=True,
                             ignore=shutil.ignore_patterns("snakemake.log", "locks", "incomplete"))
-        config = lever_config(args.dataset, parts, args.comparisons)
+        config = merge(lever_config(args.dataset, parts, args.comparisons), args.change)
         config["iterations"] = args.iterations
-        seconds = run(workdir, config, args.iterations, args.comparisons, args.snakemake, copied)
+        seconds = run(workdir, config, args.iterations, args.comparisons, args.snakemake, copied,
+                      args.cores)
         row = summarize(workdir, args.iterations, seconds, args.comparisons)
         # read again: another lever run of the same dataset may have written its row meanwhile
         rows = json.loads(out_json.read_text()) if out_json.exists() else {}
