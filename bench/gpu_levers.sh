@@ -5,7 +5,8 @@
 #   bench/gpu_levers.sh SNAKEMAKE_BIN RESULTS_DIR SECONDS
 # Env: DATASETS ("synthetic photos"), LEVERS (order = priority), SCRATCH_LEVERS (levers that
 # change the CAMs, run from nothing), PARALLEL (8), CHANGE (a config change for every run, JSON),
-# ITERATIONS (5), PYTHON (python3). Runs still going at the deadline are stopped and listed in status.txt.
+# ITERATIONS (5), PYTHON (python3). Runs still going at the deadline are stopped and listed in
+# status.txt.
 set -uo pipefail
 smk="$1"; results="$2"; seconds="$3"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
