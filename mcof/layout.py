@@ -8,6 +8,7 @@ the input functions call them with values and get paths (``artifact("results", 2
 Layout under the main run directory ``results/`` (a comparison run's directory
 ``results/ablation/<name>/`` holds the same per-iteration layout)::
 
+    dataset/VOC2012/                     the embedded dataset, generated (embedded_dataset)
     dataset/{split}.json                 index of a split        (index_file)
     classifier/model.pt                  the CAM classifier      (classifier_model)
     classifier/history.csv               its per-epoch record    (classifier_history)
@@ -78,6 +79,11 @@ def mask_stage(split: str) -> str:
 def split_of(stage: str) -> str:
     """The dataset split a stage's artifact covers."""
     return stage[: -len("_masks")] if stage in MASK_STAGES else "train"
+
+
+def embedded_dataset() -> str:
+    """The synthetic or photos dataset the workflow generates, laid out as a VOC 2012 tree."""
+    return f"{MAIN_ROOT}/dataset/VOC2012"
 
 
 def index_file(split: str) -> str:

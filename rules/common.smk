@@ -27,7 +27,7 @@ CONFIG_SHA256 = config_sha256(config)
 """The settings' fingerprint that every metrics.json records."""
 
 DATASET = config["dataset"]
-DATASET_ROOT = "results/dataset/VOC2012" if DATASET["source"] in EMBEDDED else DATASET["root"]
+DATASET_ROOT = L.embedded_dataset() if DATASET["source"] in EMBEDDED else DATASET["root"]
 MASK_DIR = (
     L.annotation_masks()
     if DATASET["source"] == "coco"
@@ -273,7 +273,7 @@ def dataset_inputs(wc):
     """The files an index is made from: the embedded dataset, or the user's lists and labels
     (declared, so that a changed file reruns what depends on it)."""
     if DATASET["source"] in EMBEDDED:
-        return ["results/dataset/VOC2012"]
+        return [L.embedded_dataset()]
     files = [dataset_file(DATASET[f"{wc.split}_list"])]
     if wc.split == "train" and DATASET["labels"]:
         files.append(dataset_file(DATASET["labels"]))

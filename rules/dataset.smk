@@ -1,6 +1,6 @@
 rule prepare_dataset:
     output:
-        directory("results/dataset/VOC2012"),
+        directory(L.embedded_dataset()),
     params:
         source=DATASET["source"],
         spec=DATASET.get(DATASET["source"], {}),
