@@ -39,9 +39,11 @@ LEVERS: dict[str, dict] = {
     # config.yaml before class keeping and all mask votes became the defaults (2026-11-25)
     "earlier_defaults": {"seeds": {"mask_min_confidence": 0.9, "mask_min_share": 0.5,
                                    "keep_every_class": False},
-                         "regionnet": {"keep_every_class": False, "keep_mask_objects": None}},
+                         "regionnet": {"keep_every_class": False, "keep_mask_objects": None,
+                                       "init_from": "classifier"}},
     "keep_classes_only": {"seeds": {"mask_min_confidence": 0.9, "mask_min_share": 0.5},
-                          "regionnet": {"keep_every_class": True, "keep_mask_objects": None}},
+                          "regionnet": {"keep_every_class": True, "keep_mask_objects": None,
+                                        "init_from": "classifier"}},
     "keep_mask_objects": {"regionnet": {"keep_mask_objects": 0.9}},
     "keep_classes": {"seeds": {"keep_every_class": True}, "regionnet": {"keep_every_class": True}},
     "crf_loop": {"crf": {"loop": True}},
@@ -50,7 +52,10 @@ LEVERS: dict[str, dict] = {
     "multiscale_cam": {"cam": {"scales": [1.0, 0.5, 1.5, 2.0]}},
     "relabel_first": {"regionnet": {"seed_override": [None, 0.9]}},
     "pooled_both": {"regionnet": {"pooled": "both"}},
+    # the default since 2026-11-26; the runs named keep_classes_only+keep_mask_objects (+...)
+    # before it started RegionNet from the classifier, as keep_classes_only now says
     "regionnet_from_pixelnet": {"regionnet": {"init_from": "pixelnet"}},
+    "regionnet_from_classifier": {"regionnet": {"init_from": "classifier"}},
     "multi_class_refine": {"refine": {"multi_class": "saliency"}},
     # every superpixel takes PixelNet's majority label as its seed (keep_mask_objects then has
     # nothing to act on); with keep_classes, config.yaml of 2026-11-25
