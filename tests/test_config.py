@@ -84,6 +84,9 @@ def test_cross_key_checks(config, tmp_path):
         check_config(bad)
     bad = copy.deepcopy(config)
     bad["pixelnet"]["arch"] = "deeplab_largefov"
+    with pytest.raises(ConfigError, match="regionnet.init_from.*PixelNet's"):
+        check_config(bad)  # RegionNet k starts from PixelNet k-1's backbone: tiny vs vgg16
+    bad["regionnet"]["init_from"] = "classifier"
     with pytest.raises(ConfigError, match="pixelnet.init_from_classifier"):
         check_config(bad)
     bad = copy.deepcopy(config)
