@@ -15,7 +15,7 @@ rule train_pixelnet:
         label_stage=lambda wc: pixelnet_target(wc).stage or "",
         arch=config["pixelnet"]["arch"],
         weights=config["pixelnet"]["weights"],
-        epochs=config["pixelnet"]["epochs"],
+        epochs=for_iteration("pixelnet", "epochs"),
         batch_size=config["pixelnet"]["batch_size"],
         lr=config["pixelnet"]["lr"],
         weight_decay=config["pixelnet"]["weight_decay"],

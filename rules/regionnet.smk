@@ -15,7 +15,7 @@ rule train_regionnet:
         pooled=for_iteration("regionnet", "pooled"),
         loss_weighting=config["regionnet"]["loss_weighting"],
         hidden=config["regionnet"]["hidden"],
-        epochs=config["regionnet"]["epochs"],
+        epochs=for_iteration("regionnet", "epochs"),
         batch_size=config["regionnet"]["batch_size"],
         lr=config["regionnet"]["lr"],
         weight_decay=config["regionnet"]["weight_decay"],
