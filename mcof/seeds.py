@@ -88,18 +88,25 @@ def keep_classes(seeds: np.ndarray, classes: list[int], region_scores: np.ndarra
     seeds uint8 [S]; classes: the image's labels; region_scores float [S, len(classes)]: each
     region's score for each labelled class (its mean CAM, or RegionNet's probability);
     cam_seeds uint8 [S]: iteration 1's CAM seeds, or None. A labelled class without a seed gets
-    its CAM seeds back, or else the region where its score is highest (preferring regions that
-    are no other class's object seed, and never the last region of another class while some
-    class holds two).
+    its CAM seeds back (but never the last regions of another class: where the masks gave all of
+    them to another class they stay), or else the region where its score is highest (preferring
+    regions that are no other class's object seed, and never the last region of another class
+    while some class holds two).
     Self-training loses the classes it is least sure of first, and the labels say they are there.
     """
     out = np.asarray(seeds, dtype=np.uint8).copy()
     for j, c in enumerate(classes):
         if (out == c).any():
             continue
-        if cam_seeds is not None and (cam_seeds == c).any():
-            out[cam_seeds == c] = c
-            continue
+        if cam_seeds is not None:
+            restore = cam_seeds == c
+            for d in classes:
+                held = out == d
+                if d != c and held.any() and not (held & ~restore).any():
+                    restore &= ~held  # never the last regions of another class
+            if restore.any():
+                out[restore] = c
+                continue
         scores = np.asarray(region_scores[:, j], dtype=np.float64).copy()
         taken = (out != 0) & (out != IGNORE)
         if taken.all():

@@ -87,6 +87,19 @@ def test_keep_classes_restores_a_lost_class_from_its_cam_seeds_or_its_best_regio
     assert keep_classes(seeds, [1], scores[:, :1]).tolist() == seeds.tolist()  # nothing lost
 
 
+def test_keep_classes_never_takes_the_last_regions_of_another_class():
+    """The masks gave beta (2) region 1 and lost alpha (1), whose CAM seeds lie on regions 1
+    and 2: alpha comes back on region 2 only, and beta keeps region 1. When alpha's CAM seeds
+    lie on beta's only region alone, alpha takes its best free region instead (a case of a
+    lever run on the synthetic set, where restoring one class's CAM seeds erased the other)."""
+    from mcof.seeds import keep_classes
+
+    seeds = np.array([0, 2, 0, 255], np.uint8)
+    scores = np.array([[0.1, 0.0], [0.9, 0.8], [0.5, 0.1], [0.6, 0.2]])
+    assert keep_classes(seeds, [1, 2], scores, np.array([0, 1, 1, 0], np.uint8)).tolist() == [0, 2, 1, 255]
+    assert keep_classes(seeds, [1, 2], scores, np.array([0, 1, 0, 0], np.uint8)).tolist() == [0, 2, 0, 1]
+
+
 def test_cam_seeds_keep_a_class_whose_cam_is_weak_everywhere():
     cams = np.zeros((2, 4, 4), np.float32)
     cams[0, :2, 2:] = 0.9            # class 1: a clear seed (region 1)

@@ -16,10 +16,11 @@ pytestmark = pytest.mark.slow
 def test_every_switch_on_end_to_end(tmp_path):
     """Every lever of the loop at once (class keeping, multi-class refinement, the CRF in the
     loop, multi-scale CAM, the random walk on CAMs and masks, RegionNet from PixelNet, pooled
-    both, relabel-all in iteration 1, confident mask seeds with mask objects kept): the stages the
-    switches add are made and scored, every image keeps a seed region of each class its labels
-    name, in every iteration, and no region the masks called an object turns background in
-    iteration 2 unless RegionNet is sure."""
+    both, relabel-all in iteration 1, confident mask seeds with mask objects kept, fewer epochs
+    after iteration 1): the stages the switches add are made and scored, each iteration trains
+    its own number of epochs, every image keeps a seed region of each class its labels name, in
+    every iteration, and no region the masks called an object turns background in iteration 2
+    unless RegionNet is sure."""
     config = tiny_config(iterations=2, comparisons={}, report_samples=0)
     config["shards"]["train"] = 1
     config["seeds"].update(keep_every_class=True, mask_min_confidence=0.9, mask_min_share=0.5)
@@ -29,6 +30,8 @@ def test_every_switch_on_end_to_end(tmp_path):
     config["crf"]["loop"] = True
     config["cam"]["scales"] = [1.0, 0.5]
     config["affinity"].update(cams=True, masks=True, epochs=1, batch_size=8, crop=48)
+    config["regionnet"]["epochs"] = [2, 1]  # iterations after the first train shorter
+    config["pixelnet"]["epochs"] = [2, 1]
     write_config(tmp_path, config)
     snakemake(tmp_path, "--cores", "2", "results/iter1/metrics.json", "results/iter2/miou.txt")
     first = json.loads((tmp_path / "results/iter1/metrics.json").read_text())
@@ -37,6 +40,10 @@ def test_every_switch_on_end_to_end(tmp_path):
     assert {"seeds", "regions", "crf_labels", "targets"} <= set(second["train_miou"])
     assert (tmp_path / "results/rw_cams/shard0.h5").exists()
     assert (tmp_path / "results/iter1/rw_masks/shard0.h5").exists()
+    for network in ("regionnet", "pixelnet"):
+        epochs = [len((tmp_path / f"results/iter{k}/{network}_history.csv").read_text()
+                      .splitlines()) - 1 for k in (1, 2)]
+        assert epochs == [2, 1], network
     index = json.loads((tmp_path / "results/dataset/train.json").read_text())
     for k in (1, 2):
         for shard in sorted((tmp_path / f"results/iter{k}/seeds").glob("shard*.h5")):

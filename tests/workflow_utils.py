@@ -20,6 +20,7 @@ def tiny_config(**overrides) -> dict:
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     config["dataset"]["synthetic"].update(n_train=16, n_val=8, n_test=8, size=48, n_classes=3)
     config["iterations"] = 2
+    config["shards"]["train"] = 2  # the per-image stages' sharding is part of what runs
     config["classifier"].update(epochs=2, batch_size=8, crop=48)
     config["regionnet"].update(epochs=2, batch_size=8)
     config["pixelnet"].update(epochs=2, batch_size=8, crop=48)
