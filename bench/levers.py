@@ -40,10 +40,12 @@ LEVERS: dict[str, dict] = {
     "earlier_defaults": {"seeds": {"mask_min_confidence": 0.9, "mask_min_share": 0.5,
                                    "keep_every_class": False},
                          "regionnet": {"keep_every_class": False, "keep_mask_objects": None,
-                                       "init_from": "classifier"}},
+                                       "init_from": "classifier"},
+                         "refine": {"multi_class": "keep"}},
     "keep_classes_only": {"seeds": {"mask_min_confidence": 0.9, "mask_min_share": 0.5},
                           "regionnet": {"keep_every_class": True, "keep_mask_objects": None,
-                                        "init_from": "classifier"}},
+                                        "init_from": "classifier"},
+                          "refine": {"multi_class": "keep"}},
     "keep_mask_objects": {"regionnet": {"keep_mask_objects": 0.9}},
     "keep_classes": {"seeds": {"keep_every_class": True}, "regionnet": {"keep_every_class": True}},
     "crf_loop": {"crf": {"loop": True}},
@@ -56,6 +58,7 @@ LEVERS: dict[str, dict] = {
     # before it started RegionNet from the classifier, as keep_classes_only now says
     "regionnet_from_pixelnet": {"regionnet": {"init_from": "pixelnet"}},
     "regionnet_from_classifier": {"regionnet": {"init_from": "classifier"}},
+    # the default since 2026-11-26 (earlier_defaults and keep_classes_only set "keep")
     "multi_class_refine": {"refine": {"multi_class": "saliency"}},
     # every superpixel takes PixelNet's majority label as its seed (keep_mask_objects then has
     # nothing to act on); with keep_classes, config.yaml of 2026-11-25
@@ -66,7 +69,6 @@ LEVERS: dict[str, dict] = {
     # iterations > 1 train RegionNet and PixelNet 4 epochs instead of 8: both start from
     # PixelNet k-1 there, and they are most of the default run's time
     "short_later": {"regionnet": {"epochs": [8, 4]}, "pixelnet": {"epochs": [8, 4]}},
-    "shorter_later": {"regionnet": {"epochs": [8, 2]}, "pixelnet": {"epochs": [8, 2]}},
 }
 
 

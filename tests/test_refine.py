@@ -65,3 +65,20 @@ def test_multi_class_images_keep_regionnet_labels_and_keep_object_protects():
     scores[[0, 2, 3], 0] = 1.0
     assert refine_regions(image, sp, labels, scores, saliency, [5], 0.5, 0.9)[1] == 5
     assert refine_regions(image, sp, labels, scores, saliency, [5], 0.5, None)[1] == 0
+
+
+def test_multi_class_saliency_refines_the_union_and_gives_each_region_its_best_class():
+    """Labels 2 and 5; RegionNet found class 5 on region 0 only, and scores class 2 higher than
+    5 on the salient mixed region 3. With multi_class 'saliency' the union of the classes is
+    refined as one object: region 3 (salient, same colour) joins as class 2, the grey regions
+    stay background; with 'keep' (the paper) RegionNet's labels stay as they are."""
+    image, sp, saliency = scene()
+    labels = np.array([5, 0, 0, 0], np.uint8)
+    scores = np.zeros((4, 6))
+    scores[0, 5], scores[1:3, 0] = 0.9, 0.8
+    scores[3, 2], scores[3, 5], scores[3, 0] = 0.4, 0.2, 0.4
+    refined = refine_regions(image, sp, labels, scores, saliency, [2, 5], 0.5, None,
+                             multi_class="saliency")
+    assert refined.tolist() == [5, 0, 0, 2]
+    assert refine_regions(image, sp, labels, scores, saliency, [2, 5], 0.5, None,
+                          multi_class="keep").tolist() == labels.tolist()
