@@ -11,7 +11,7 @@ set -uo pipefail
 smk="$1"; results="$2"; seconds="$3"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 datasets="${DATASETS:-synthetic photos}"
-levers="${LEVERS:-crf_loop relabel_first pooled_both regionnet_from_pixelnet rw_masks multi_class_refine crf_final all_targets}"
+levers="${LEVERS:-crf_loop rw_masks all_targets crf_final relabel_first pooled_both short_later}"
 scratch_levers="${SCRATCH_LEVERS:-multiscale_cam rw_cams}"
 parallel="${PARALLEL:-8}"
 default_change='{"device": "cuda", "shards": {"train": 1}}'
