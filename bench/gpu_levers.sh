@@ -11,7 +11,7 @@ set -uo pipefail
 smk="$1"; results="$2"; seconds="$3"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 datasets="${DATASETS:-synthetic photos}"
-levers="${LEVERS:-crf_loop rw_masks all_targets crf_final relabel_first pooled_both short_later}"
+levers="${LEVERS:-crf_loop rw_masks all_targets relabel_first pooled_both short_later wider_cam_seeds+wider_mask_seeds}"
 scratch_levers="${SCRATCH_LEVERS:-multiscale_cam rw_cams}"
 parallel="${PARALLEL:-8}"
 default_change='{"device": "cuda", "shards": {"train": 1}}'

@@ -56,6 +56,12 @@ class CRFSettings:
         return self.pos_xy_std * scale, self.bi_xy_std * scale
 
 
+# DeepLab v2's settings for a 500-pixel photograph, scaled to each image: the workflow's
+# (config.yaml's crf keys, which tests/test_crf.py holds to these) and `mcof predict --crf`'s.
+DEEPLAB_SCALED = CRFSettings(iterations=5, pos_xy_std=3, pos_weight=3, bi_xy_std=80,
+                             bi_rgb_std=13, bi_weight=10, reference_size=500, window=11)
+
+
 def dense_crf(image: np.ndarray, probs: np.ndarray, settings: CRFSettings = CRFSettings()) -> np.ndarray:
     """image uint8 [H, W, 3], probs float [C, H, W] summing to 1 over C -> refined float32 [C, H, W].
 

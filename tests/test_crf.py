@@ -102,3 +102,18 @@ def test_missing_package_is_a_clear_error(monkeypatch):
         dense_crf(np.zeros((4, 4, 3), np.uint8), np.full((2, 4, 4), 0.5, np.float32),
                   CRFSettings(backend="pydensecrf"))
     dense_crf(np.zeros((4, 4, 3), np.uint8), np.full((2, 4, 4), 0.5, np.float32))  # torch: fine
+
+
+def test_config_crf_defaults_are_the_scaled_deeplab_settings():
+    """`mcof predict --crf` uses DEEPLAB_SCALED; the workflow uses config.yaml's crf keys: the
+    same settings, so that the CLI refines as the measured val and test predictions were."""
+    from dataclasses import asdict
+    from pathlib import Path
+
+    import yaml
+
+    from mcof.crf import DEEPLAB_SCALED
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    kernel = {k: v for k, v in config["crf"].items() if k not in ("loop", "final", "label_confidence")}
+    assert kernel == asdict(DEEPLAB_SCALED)
