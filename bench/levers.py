@@ -69,11 +69,11 @@ LEVERS: dict[str, dict] = {
     # iterations > 1 train RegionNet and PixelNet 4 epochs instead of 8: both start from
     # PixelNet k-1 there, and they are most of the default run's time
     "short_later": {"regionnet": {"epochs": [8, 4]}, "pixelnet": {"epochs": [8, 4]}},
-    # iteration 1's CAM seeds: a superpixel of mean CAM 0.5 or more is an object seed (0.7: the
-    # weakest synthetic class's seeds at 13.1 train IoU, every class under 20; 0.5: 21.0)
     # the runs before one training shard became the default (2026-11-26) had two: a lever
     # started from one of them with this reuses its sharded artifacts instead of redoing them
     "two_train_shards": {"shards": {"train": 2}},
+    # iteration 1's CAM seeds: a superpixel of mean CAM 0.5 or more is an object seed (0.7: the
+    # weakest synthetic class's seeds at 13.1 train IoU, every class under 20; 0.5: 21.0)
     "wider_cam_seeds": {"seeds": {"object_threshold": 0.5}},
     # iterations > 1: PixelNet pixels of confidence 0.8 or more vote for the seeds (0.9: the
     # weakest synthetic class's iteration-2 seeds at 17.1 train IoU; 0.8: 32.9)

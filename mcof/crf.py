@@ -62,6 +62,12 @@ DEEPLAB_SCALED = CRFSettings(iterations=5, pos_xy_std=3, pos_weight=3, bi_xy_std
                              bi_rgb_std=13, bi_weight=10, reference_size=500, window=11)
 
 
+def kernel_settings(crf: dict) -> dict:
+    """The CRFSettings of the config's crf section, without its switches (loop, final) and the
+    label unary's label_confidence."""
+    return {k: v for k, v in crf.items() if k in CRFSettings.__dataclass_fields__}
+
+
 def dense_crf(image: np.ndarray, probs: np.ndarray, settings: CRFSettings = CRFSettings()) -> np.ndarray:
     """image uint8 [H, W, 3], probs float [C, H, W] summing to 1 over C -> refined float32 [C, H, W].
 

@@ -79,8 +79,8 @@ def predict_images(checkpoint: str, images: list[str], out_dir: str, *, overlays
                    flip: bool = True, device: str = "auto", crf: bool = False,
                    scales: tuple[float, ...] | list[float] = (1.0,)) -> list[Path]:
     """Write <stem>.png (class ids, VOC palette) and optionally <stem>_overlay.jpg per image;
-    crf: refine with the workflow's dense CRF (DeepLab v2's widths scaled to the image); scales: multi-scale inference (see
-    class_probabilities)."""
+    crf: refine with the workflow's dense CRF (DeepLab v2's widths scaled to the image);
+    scales: multi-scale inference (see class_probabilities)."""
     dev = choose_device(device)
     model = load_model(checkpoint, "pixelnet").to(dev).eval()
     out = Path(out_dir)

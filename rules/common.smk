@@ -16,6 +16,7 @@ from snakemake import __version__ as SNAKEMAKE_VERSION
 from mcof import layout as L
 from mcof.files import write_text
 from mcof.config import check_config, dataset_splits, per_iteration
+from mcof.crf import kernel_settings
 from mcof.plan import GROUND_TRUTH, Plan, PlanError, RunSettings
 from mcof.record import config_sha256
 from mcof.steps.dataset import EMBEDDED, dataset_classes
@@ -49,9 +50,7 @@ CAM_SOURCE = L.RW_CAMS if config["affinity"]["cams"] else L.CAMS
 REPORTED = PLAN.reported_split
 TORCH_THREADS = config["threads"]
 LAST = config["iterations"]
-CRF_SETTINGS = {
-    k: v for k, v in config["crf"].items() if k not in ("loop", "final", "label_confidence")
-}
+CRF_SETTINGS = kernel_settings(config["crf"])
 REPORT_SAMPLES = [] if config["supervision"] == "full" else list(range(config["report_samples"]))
 CLASSES = dataset_classes(
     config["dataset"]["source"],
