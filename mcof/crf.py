@@ -34,15 +34,18 @@ class CRFUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class CRFSettings:
-    """Widths in pixels at reference_size (scaled per image); weights are Potts compatibilities."""
+    """Widths in pixels at reference_size (scaled per image; None: in pixels as given); weights
+    are Potts compatibilities. The defaults are DeepLab v2's for a 500-pixel photograph: those of
+    config.yaml's crf keys (tests/test_crf.py holds the two together) and `mcof predict --crf`'s.
+    """
 
-    iterations: int = 10
+    iterations: int = 5
     pos_xy_std: float = 3.0
     pos_weight: float = 3.0
-    bi_xy_std: float = 121.0
-    bi_rgb_std: float = 5.0
-    bi_weight: float = 4.0
-    reference_size: int | None = None
+    bi_xy_std: float = 80.0
+    bi_rgb_std: float = 13.0
+    bi_weight: float = 10.0
+    reference_size: int | None = 500
     window: int = 11
     backend: str = "torch"
 
@@ -54,12 +57,6 @@ class CRFSettings:
         """(smoothness, bilateral) spatial standard deviations in pixels for an image shape."""
         scale = max(shape) / self.reference_size if self.reference_size else 1.0
         return self.pos_xy_std * scale, self.bi_xy_std * scale
-
-
-# DeepLab v2's settings for a 500-pixel photograph, scaled to each image: the workflow's
-# (config.yaml's crf keys, which tests/test_crf.py holds to these) and `mcof predict --crf`'s.
-DEEPLAB_SCALED = CRFSettings(iterations=5, pos_xy_std=3, pos_weight=3, bi_xy_std=80,
-                             bi_rgb_std=13, bi_weight=10, reference_size=500, window=11)
 
 
 def kernel_settings(crf: dict) -> dict:

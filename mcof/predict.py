@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from mcof.crf import DEEPLAB_SCALED, CRFSettings, dense_crf
+from mcof.crf import CRFSettings, dense_crf
 from mcof.data.palette import colorize, save_palette_png
 from mcof.data.transforms import to_float
 from mcof.data.voc import load_image
@@ -88,7 +88,7 @@ def predict_images(checkpoint: str, images: list[str], out_dir: str, *, overlays
     written = []
     for path in map(Path, images):
         image = load_image(path, path.stem)
-        probs = class_probabilities(model, image, dev, flip, crf=DEEPLAB_SCALED if crf else None,
+        probs = class_probabilities(model, image, dev, flip, crf=CRFSettings() if crf else None,
                                     scales=scales)
         mask = probs.argmax(dim=0).to(torch.uint8).cpu().numpy()
         target = out / f"{path.stem}.png"

@@ -1,7 +1,11 @@
+from dataclasses import asdict
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 
-from mcof.crf import CRFSettings, bilateral_offsets, dense_crf, window_offsets
+from mcof.crf import CRFSettings, bilateral_offsets, dense_crf, kernel_settings, window_offsets
 
 
 def disc_scene(size: int, seed: int = 0):
@@ -29,7 +33,8 @@ def test_crf_snaps_a_blurred_prediction_to_the_object_edge():
     fg[12:28, 12:28] = 0.9
     probs = np.stack([1 - fg, fg])
     before = (probs.argmax(0) == truth).mean()
-    refined = dense_crf(image, probs, CRFSettings(bi_xy_std=20, bi_rgb_std=10))
+    refined = dense_crf(image, probs, CRFSettings(iterations=10, bi_xy_std=20, bi_rgb_std=10,
+                                                  bi_weight=4, reference_size=None))
     after = (refined.argmax(0) == truth).mean()
     assert refined.shape == probs.shape
     np.testing.assert_allclose(refined.sum(0), 1.0, atol=1e-5)
@@ -43,7 +48,7 @@ def test_torch_crf_equals_pydensecrf_where_its_window_covers_the_kernel():
     pytest.importorskip("pydensecrf.densecrf")
     image, probs, truth = disc_scene(40)
     settings = dict(iterations=10, pos_xy_std=3, pos_weight=3, bi_xy_std=10, bi_rgb_std=13,
-                    bi_weight=10, window=41)
+                    bi_weight=10, window=41, reference_size=None)
     ours = dense_crf(image, probs, CRFSettings(backend="torch", **settings))
     theirs = dense_crf(image, probs, CRFSettings(backend="pydensecrf", **settings))
     assert np.abs(ours - theirs).max() < 0.02
@@ -64,7 +69,7 @@ def test_kernel_widths_scale_with_the_image():
     settings = CRFSettings(pos_xy_std=3, bi_xy_std=80, reference_size=500)
     assert settings.widths((375, 500)) == (3.0, 80.0)
     assert settings.widths((96, 96)) == pytest.approx((3 * 96 / 500, 80 * 96 / 500))
-    assert CRFSettings(bi_xy_std=80).widths((96, 96)) == (3.0, 80.0)  # no reference: pixels
+    assert CRFSettings(bi_xy_std=80, reference_size=None).widths((96, 96)) == (3.0, 80.0)  # pixels
 
 
 def test_sparse_window_spans_two_standard_deviations():
@@ -105,14 +110,7 @@ def test_missing_package_is_a_clear_error(monkeypatch):
 
 
 def test_config_crf_defaults_are_the_scaled_deeplab_settings():
-    """`mcof predict --crf` uses DEEPLAB_SCALED; the workflow uses config.yaml's crf keys: the
-    same settings, so that the CLI refines as the measured val and test predictions were."""
-    from dataclasses import asdict
-    from pathlib import Path
-
-    import yaml
-
-    from mcof.crf import DEEPLAB_SCALED, kernel_settings
-
+    """`mcof predict --crf` uses CRFSettings' defaults; the workflow uses config.yaml's crf keys:
+    the same settings, so that the CLI refines as the measured val and test predictions were."""
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
-    assert kernel_settings(config["crf"]) == asdict(DEEPLAB_SCALED)
+    assert kernel_settings(config["crf"]) == asdict(CRFSettings())
