@@ -104,7 +104,8 @@ def test_crf_labels_follow_the_image_edge(hand_made):
     make_crf_labels(str(hand_made / "train.json"), str(hand_made / "refined.h5"),
                     str(hand_made / "sp.h5"), str(hand_made / "crf.h5"), label_stage=REFINED,
                     shard=0, n_shards=1, label_confidence=0.7,
-                    crf=dict(iterations=5, bi_xy_std=4, bi_rgb_std=13, bi_weight=10, window=5))
+                    crf=dict(iterations=5, bi_xy_std=4, bi_rgb_std=13, bi_weight=10, window=5,
+                             reference_size=None))
     with ArtifactReader(hand_made / "crf.h5", CRF_LABELS) as reader:
         mask, confidence = reader.read("a", "mask"), reader.read("a", "confidence")
     red = np.zeros((4, 4), bool)
