@@ -204,20 +204,32 @@ class ArtifactReader:
         self.close()
 
 
+KEPT_BYTES = 256 * 2**20
+"""How much of its reads a training's LazyReaders keeps in memory, per process: a training reads
+every image's arrays again each epoch, and an HDF5 read with its checksum costs more than the
+rest of a small sample's loading. VOC's superpixels alone are larger than this; what does not
+fit is read each time."""
+
+
 class LazyReaders:
     """Artifact readers opened on first use in the process that reads.
 
     A training's data-loading workers are forked from the main process, and an open HDF5 handle
     cannot cross a fork: each process opens its own. readers = LazyReaders(seeds=(paths, "seeds"));
-    readers.seeds.read(...).
+    readers.seeds.read(...). keep_bytes > 0 keeps reads in memory up to that many bytes (see
+    KEPT_BYTES); every array read through the readers is then read-only, as a kept one is handed
+    out again.
     """
 
-    def __init__(self, **sources: tuple[list[str], str]):
+    def __init__(self, keep_bytes: int = 0, **sources: tuple[list[str], str]):
         self._sources = {name: (list(paths), stage) for name, (paths, stage) in sources.items()}
         self._open: dict[str, ArtifactReader] = {}
         self._pid: int | None = None
+        self._keep_bytes = keep_bytes
+        self._kept: dict[tuple[str, str, str], np.ndarray] = {}
+        self._kept_total = 0
 
-    def __getattr__(self, name: str) -> ArtifactReader:
+    def __getattr__(self, name: str) -> ArtifactReader | _KeptReads:
         if name.startswith("_"):
             raise AttributeError(name)
         if self._pid != os.getpid():
@@ -225,10 +237,37 @@ class LazyReaders:
         if name not in self._open:
             paths, stage = self._sources[name]
             self._open[name] = ArtifactReader(paths, stage)
+        if self._keep_bytes:
+            return _KeptReads(self, name, self._open[name])
         return self._open[name]
 
+    def _read_kept(self, source: str, reader: ArtifactReader, image_id: str, name: str) -> np.ndarray:
+        key = (source, image_id, name)
+        array = self._kept.get(key)
+        if array is None:
+            array = reader.read(image_id, name)
+            array.flags.writeable = False
+            if self._kept_total + array.nbytes <= self._keep_bytes:
+                self._kept[key] = array
+                self._kept_total += array.nbytes
+        return array
+
     def __getstate__(self) -> dict:
-        return {"_sources": self._sources, "_open": {}, "_pid": None}
+        return {"_sources": self._sources, "_open": {}, "_pid": None,
+                "_keep_bytes": self._keep_bytes, "_kept": {}, "_kept_total": 0}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+
+
+class _KeptReads:
+    """One source of a LazyReaders that keeps its reads (ArtifactReader's read, kept)."""
+
+    def __init__(self, owner: LazyReaders, source: str, reader: ArtifactReader):
+        self._owner, self._source, self._reader = owner, source, reader
+
+    def read(self, image_id: str, name: str) -> np.ndarray:
+        return self._owner._read_kept(self._source, self._reader, image_id, name)
+
+    def __getattr__(self, attr: str):
+        return getattr(self._reader, attr)

@@ -1,10 +1,11 @@
+import pickle
 import re
 
 import h5py
 import numpy as np
 import pytest
 
-from mcof.artifacts import ArtifactError, ArtifactReader, ArtifactWriter
+from mcof.artifacts import ArtifactError, ArtifactReader, ArtifactWriter, LazyReaders
 
 
 def test_roundtrip_across_shards(tmp_path):
@@ -20,6 +21,32 @@ def test_roundtrip_across_shards(tmp_path):
         assert np.array_equal(reader.read("img_b", "classes"), b[:1])
         assert reader.params == {"scales": [1.0]}
         assert set(reader.read_all("img_a")) == {"cams", "classes"}
+
+
+def test_lazy_readers_keep_reads_within_their_budget(tmp_path):
+    """A training's readers keep what fits their budget and read the rest each time; what they
+    hand out is read-only (a kept array is handed out again), and a pickled copy (a spawned
+    worker) starts empty."""
+    rng = np.random.default_rng(0)
+    arrays = {f"img{i}": rng.integers(0, 9, (10, 10)).astype(np.uint8) for i in range(3)}
+    with ArtifactWriter(tmp_path / "s0.h5", "seeds", {}) as out:
+        for image_id, labels in arrays.items():
+            out.write(image_id, labels=labels)
+    readers = LazyReaders(250, seeds=([tmp_path / "s0.h5"], "seeds"))
+    for _ in range(2):
+        for image_id, labels in arrays.items():
+            got = readers.seeds.read(image_id, "labels")
+            assert np.array_equal(got, labels) and not got.flags.writeable
+    assert sorted(key[1] for key in readers._kept) == ["img0", "img1"]  # 100 + 100 of 250 bytes
+    assert readers.seeds.read("img0", "labels") is readers.seeds.read("img0", "labels")
+    assert readers.seeds.read("img2", "labels") is not readers.seeds.read("img2", "labels")
+    with pytest.raises(ValueError):
+        readers.seeds.read("img0", "labels")[0, 0] = 1
+    assert readers.seeds.ids == ["img0", "img1", "img2"]
+    copy = pickle.loads(pickle.dumps(readers))
+    assert copy._kept == {} and np.array_equal(copy.seeds.read("img1", "labels"), arrays["img1"])
+    plain = LazyReaders(seeds=([tmp_path / "s0.h5"], "seeds"))
+    assert plain.seeds.read("img0", "labels").flags.writeable and not plain._kept
 
 
 def test_failed_write_leaves_no_file(tmp_path):

@@ -72,6 +72,25 @@ def test_regionnet_scores_every_region_and_restriction_holds():
     assert set(probs.argmax(1).tolist()) <= {0, 2}
 
 
+def test_regionnet_pooling_the_shallow_map_stops_the_backbone_at_the_tap():
+    """The layers after the tap do not run, and the logits are those of the whole backbone's
+    shallow map."""
+    torch.manual_seed(0)
+    model = RegionNet(n_classes=4, pooled="shallow", output_stride=4).eval()
+    ran = []
+    model.features[-1].register_forward_hook(lambda *_: ran.append(True))
+    images, sp = torch.rand(2, 3, 40, 40), torch.randint(0, 5, (2, 40, 40))
+    sp[:, 0, :5] = torch.arange(5)
+    offsets = torch.tensor([0, 5])
+    logits = model(images, sp, offsets, 10)
+    assert not ran
+    shallow = model.features[:model.tap + 1](images)
+    assert len(model.features) > model.tap + 1
+    expected = model.head(masked_average_pool(shallow, sp, offsets, 10))
+    torch.testing.assert_close(logits, expected)
+    RegionNet(n_classes=4, pooled="both").eval()(images, sp, offsets, 10)
+
+
 def test_regions_the_mask_called_objects_shrink_only_when_regionnet_is_sure():
     """Region 0 is a seed; regions 1-4 are not. 1: voted object, RegionNet unsure of background
     (0.6) -> keeps the vote. 2: voted object, RegionNet sure (0.95) -> background. 3: voted

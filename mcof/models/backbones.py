@@ -71,13 +71,20 @@ class Backbone:
     tap_channels: int
 
 
-def forward_with_tap(net: nn.Sequential, x: torch.Tensor, tap: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run the backbone; return (final features, features after layer `tap`)."""
+def forward_with_tap(net: nn.Sequential, x: torch.Tensor, tap: int,
+                     deep: bool = True) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """Run the backbone; return (final features, features after layer `tap`).
+
+    deep=False stops at the tap and returns None for the final features: a model that pools
+    only the shallow map would otherwise pay for the deepest (and widest) layers for nothing.
+    """
     shallow = None
     for i, layer in enumerate(net):
         x = layer(x)
         if i == tap:
             shallow = x
+            if not deep:
+                return None, shallow
     return x, shallow
 
 

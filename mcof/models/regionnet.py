@@ -77,7 +77,8 @@ class RegionNet(nn.Module):
     def forward(self, images: torch.Tensor, superpixels: torch.Tensor,
                 offsets: torch.Tensor, n_regions: int) -> torch.Tensor:
         """images float [B, 3, H, W] in [0, 1] -> logits [R, n_classes] for every region."""
-        deep, shallow = forward_with_tap(self.features, images, self.tap)
+        deep, shallow = forward_with_tap(self.features, images, self.tap,
+                                         deep=self.pooled != "shallow")
         maps = {"deep": [deep], "shallow": [shallow], "both": [deep, shallow]}[self.pooled]
         pooled = torch.cat([masked_average_pool(m, superpixels, offsets, n_regions) for m in maps],
                            dim=1)
