@@ -8,7 +8,8 @@ import time
 import pytest
 import torch
 
-from mcof.training.device import choose_device, claim_slot, scheduler_assigned_gpus
+from mcof.training import device
+from mcof.training.device import choose_device, claim_slot, own_slot, scheduler_assigned_gpus
 
 
 def test_two_jobs_get_different_slots_and_a_third_waits(tmp_path):
@@ -22,6 +23,21 @@ def test_two_jobs_get_different_slots_and_a_third_waits(tmp_path):
     assert again == a
     lock_b.close()
     lock_c.close()
+
+
+def test_a_process_keeps_its_slot_for_a_second_training(tmp_path, monkeypatch):
+    """Two trainings in one process: the second gets the slot the first holds at once (it used
+    to wait for its own lock), and another process still finds it taken."""
+    monkeypatch.setattr(device, "_held_slots", {})
+    first = own_slot(1, tmp_path)
+    start = time.monotonic()
+    assert own_slot(1, tmp_path) == first == 0 and time.monotonic() - start < 1
+    code = ("import sys; from pathlib import Path; from mcof.training.device import claim_slot\n"
+            "try:\n    claim_slot(1, Path(sys.argv[1]), wait_seconds=0.2, poll=0.05)\n"
+            "except TimeoutError:\n    print('taken')")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert out.stdout.strip() == "taken", out.stderr
+    device._held_slots[tmp_path][1].close()
 
 
 def test_a_killed_job_frees_its_slot(tmp_path):

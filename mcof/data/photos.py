@@ -12,6 +12,10 @@ construction:
 - horse: the horse silhouette filled with a texture that belongs to no class, so only its
   shape tells the class.
 
+With outlines "blob" every object is cut in a random blob instead (the coins, faces and horses
+too), so no class can be told by its shape: only appearance is left (the horse keeps its warm
+tint and texture, a weak cue).
+
 Backgrounds are tinted crops of the texture photographs (grass, gravel, brick, moon, text, ...);
 distractors that belong to no class are cut from the other photographs and from LFW's
 non-faces. Shapes of the blob classes say nothing about the class. Masks mark object outlines
@@ -39,13 +43,21 @@ from mcof.data.embedded import (
 )
 
 PHOTO_CLASSES = ("cat", "coffee", "coin", "face", "horse")
+OUTLINES = ("own", "blob")
 
 
 @dataclass(frozen=True)
 class PhotoSpec(EmbeddedSpec):
-    """What to generate; the defaults match the synthetic set's sizes."""
+    """What to generate; the defaults match the synthetic set's sizes. outlines: "own" (each
+    class's own outline) or "blob" (every object a random blob)."""
 
+    outlines: str = "own"
     MIN_SIZE: ClassVar[int] = 48
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.outlines not in OUTLINES:
+            raise ValueError(f"outlines must be one of {', '.join(OUTLINES)}, got {self.outlines!r}")
 
 
 def photo_class_names() -> list[str]:
@@ -142,8 +154,17 @@ def _blob_mask(rng, h: int, w: int) -> np.ndarray:
     return radius <= 0.98 * outline
 
 
-def _object(rng, src: Sources, label: int, s: int) -> tuple[np.ndarray, np.ndarray]:
-    """float [h, w, 3] appearance in [0, 1] and bool [h, w] outline of one object of class label."""
+def _object(rng, src: Sources, label: int, s: int,
+            outlines: str = "own") -> tuple[np.ndarray, np.ndarray]:
+    """float [h, w, 3] appearance in [0, 1] and bool [h, w] outline of one object of class label
+    (outlines "blob": a random blob whatever the class)."""
+    look, outline = _own_object(rng, src, label, s)
+    if outlines == "blob" and PHOTO_CLASSES[label] not in ("cat", "coffee"):
+        outline = _blob_mask(rng, *outline.shape)
+    return look, outline
+
+
+def _own_object(rng, src: Sources, label: int, s: int) -> tuple[np.ndarray, np.ndarray]:
     name = PHOTO_CLASSES[label]
     side = rng.uniform(0.34, 0.6) * s
     h, w = (max(8, round(side * f)) for f in rng.uniform(0.75, 1.25, 2))
@@ -210,7 +231,7 @@ def render_photo(rng: np.random.Generator, spec: PhotoSpec,
     n_objects = 1 + int(rng.choice(spec.max_objects, p=object_count_probs(spec.max_objects)))
     for _ in range(n_objects):
         label = int(rng.integers(len(PHOTO_CLASSES)))
-        look, outline = _object(rng, src, label, s)
+        look, outline = _object(rng, src, label, s, spec.outlines)
         h, w = outline.shape
         _paste(canvas, look, outline, rng.integers(-h // 6, s - 5 * h // 6 + 1),
                rng.integers(-w // 6, s - 5 * w // 6 + 1), mask, label + 1)

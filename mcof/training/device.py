@@ -20,7 +20,9 @@ import torch
 
 log = logging.getLogger(__name__)
 
-_held_slots: list = []  # open lock files of this process; closing one frees its GPU
+_held_slots: dict[Path, tuple[int, object]] = {}
+"""The slot this process holds per lock directory, with its open lock file (closing it frees
+the GPU)."""
 
 
 def lock_dir() -> Path:
@@ -53,6 +55,17 @@ def claim_slot(n_slots: int, directory: Path, wait_seconds: float = 3600.0,
         time.sleep(poll)
 
 
+def own_slot(n_slots: int, directory: Path) -> int:
+    """This process's slot: the one it already holds, else a newly claimed one.
+
+    A second training in the same process (two steps called from one script or notebook) would
+    otherwise wait for the lock it holds itself, for an hour.
+    """
+    if directory not in _held_slots:
+        _held_slots[directory] = claim_slot(n_slots, directory)
+    return _held_slots[directory][0]
+
+
 def scheduler_assigned_gpus() -> bool:
     """True when a scheduler chose this job's GPUs (SLURM job with CUDA_VISIBLE_DEVICES set)."""
     return "SLURM_JOB_ID" in os.environ and "CUDA_VISIBLE_DEVICES" in os.environ
@@ -75,11 +88,12 @@ def choose_device(requested: str = "auto") -> torch.device:
         log.info("device: cuda:0 of CUDA_VISIBLE_DEVICES=%s, set by the scheduler (%s)",
                  os.environ["CUDA_VISIBLE_DEVICES"], torch.cuda.get_device_name(device))
         return device
-    index, handle = claim_slot(torch.cuda.device_count(), lock_dir())
-    _held_slots.append(handle)
+    directory = lock_dir()
+    index = own_slot(torch.cuda.device_count(), directory)
     device = torch.device("cuda", index)
     torch.cuda.set_device(device)
-    log.info("device: cuda:%d (%s), slot %s", index, torch.cuda.get_device_name(device), handle.name)
+    log.info("device: cuda:%d (%s), slot %s", index, torch.cuda.get_device_name(device),
+             _held_slots[directory][1].name)
     return device
 
 
