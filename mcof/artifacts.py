@@ -216,12 +216,12 @@ class LazyReaders:
 
     A training's data-loading workers are forked from the main process, and an open HDF5 handle
     cannot cross a fork: each process opens its own. readers = LazyReaders(seeds=(paths, "seeds"));
-    readers.seeds.read(...). keep_bytes > 0 keeps reads in memory up to that many bytes (see
-    KEPT_BYTES); every array read through the readers is then read-only, as a kept one is handed
-    out again.
+    readers.seeds.read(...). Reads are kept in memory up to keep_bytes (KEPT_BYTES; 0 keeps
+    none); every array read through kept readers is read-only, as a kept one is handed out
+    again.
     """
 
-    def __init__(self, keep_bytes: int = 0, **sources: tuple[list[str], str]):
+    def __init__(self, keep_bytes: int = KEPT_BYTES, **sources: tuple[list[str], str]):
         self._sources = {name: (list(paths), stage) for name, (paths, stage) in sources.items()}
         self._open: dict[str, ArtifactReader] = {}
         self._pid: int | None = None

@@ -45,7 +45,7 @@ def test_lazy_readers_keep_reads_within_their_budget(tmp_path):
     assert readers.seeds.ids == ["img0", "img1", "img2"]
     copy = pickle.loads(pickle.dumps(readers))
     assert copy._kept == {} and np.array_equal(copy.seeds.read("img1", "labels"), arrays["img1"])
-    plain = LazyReaders(seeds=([tmp_path / "s0.h5"], "seeds"))
+    plain = LazyReaders(0, seeds=([tmp_path / "s0.h5"], "seeds"))
     assert plain.seeds.read("img0", "labels").flags.writeable and not plain._kept
 
 

@@ -29,15 +29,16 @@ def test_a_process_keeps_its_slot_for_a_second_training(tmp_path, monkeypatch):
     """Two trainings in one process: the second gets the slot the first holds at once (it used
     to wait for its own lock), and another process still finds it taken."""
     monkeypatch.setattr(device, "_held_slots", {})
-    first = own_slot(1, tmp_path)
+    first, handle = own_slot(1, tmp_path)
     start = time.monotonic()
-    assert own_slot(1, tmp_path) == first == 0 and time.monotonic() - start < 1
+    assert own_slot(1, tmp_path) == (first, handle) and first == 0
+    assert time.monotonic() - start < 1
     code = ("import sys; from pathlib import Path; from mcof.training.device import claim_slot\n"
             "try:\n    claim_slot(1, Path(sys.argv[1]), wait_seconds=0.2, poll=0.05)\n"
             "except TimeoutError:\n    print('taken')")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
     assert out.stdout.strip() == "taken", out.stderr
-    device._held_slots[tmp_path][1].close()
+    handle.close()
 
 
 def test_a_killed_job_frees_its_slot(tmp_path):

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from mcof import IGNORE
-from mcof.artifacts import KEPT_BYTES, ArtifactReader, ArtifactWriter, LazyReaders
+from mcof.artifacts import ArtifactReader, ArtifactWriter, LazyReaders
 from mcof.data.transforms import random_scale_crop, to_float
 from mcof.data.voc import DatasetIndex
 from mcof.layout import AFFINITY, CAMS, RW_CAMS, RW_MASKS, TRAIN_MASKS
@@ -48,7 +48,7 @@ class AffinitySamples:
                  high: float, low: float):
         self.index, self.crop, self.scale_range = index, crop, tuple(scale_range)
         self.high, self.low = high, low
-        self.readers = LazyReaders(KEPT_BYTES, cams=(cam_paths, CAMS))
+        self.readers = LazyReaders(cams=(cam_paths, CAMS))
         self.ids = [i for i in index.ids if index.labels[i]]
 
     def __len__(self) -> int:

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from mcof import IGNORE
-from mcof.artifacts import KEPT_BYTES, ArtifactWriter, LazyReaders
+from mcof.artifacts import ArtifactWriter, LazyReaders
 from mcof.crf import CRFSettings
 from mcof.data.transforms import random_scale_crop
 from mcof.data.voc import DatasetIndex, GroundTruth
@@ -51,7 +51,7 @@ class Targets:
             sources["labels"] = (label_paths, label_stage)
         if kind == SUPERPIXEL_LABELS:
             sources["superpixels"] = (superpixel_paths, SUPERPIXELS)
-        self.readers = LazyReaders(KEPT_BYTES, **sources)
+        self.readers = LazyReaders(**sources)
         if kind == GROUND_TRUTH and not mask_dir:
             raise ValueError("PixelNet on the ground truth needs the masks' directory")
         self.truth = GroundTruth(mask_dir, index.n_classes) if kind == GROUND_TRUTH else None

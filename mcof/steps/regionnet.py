@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from mcof import IGNORE
-from mcof.artifacts import KEPT_BYTES, ArtifactReader, ArtifactWriter, LazyReaders
+from mcof.artifacts import ArtifactReader, ArtifactWriter, LazyReaders
 from mcof.data.transforms import PAD_COLOUR, resize, to_float
 from mcof.data.voc import DatasetIndex
 from mcof.layout import REGIONNET, REGIONS, SEEDS, SUPERPIXELS
@@ -33,7 +33,7 @@ class RegionSamples:
     def __init__(self, index: DatasetIndex, superpixel_paths: list[str], seed_paths: list[str],
                  scale_range: tuple[float, float]):
         self.index, self.scale_range = index, scale_range
-        self.readers = LazyReaders(KEPT_BYTES, superpixels=(superpixel_paths, SUPERPIXELS),
+        self.readers = LazyReaders(superpixels=(superpixel_paths, SUPERPIXELS),
                                    seeds=(seed_paths, SEEDS))
         self.ids = [i for i in index.ids if index.labels[i]]
 

@@ -55,15 +55,16 @@ def claim_slot(n_slots: int, directory: Path, wait_seconds: float = 3600.0,
         time.sleep(poll)
 
 
-def own_slot(n_slots: int, directory: Path) -> int:
-    """This process's slot: the one it already holds, else a newly claimed one.
+def own_slot(n_slots: int, directory: Path) -> tuple[int, object]:
+    """This process's slot (index, open lock file): the one it already holds, else a newly
+    claimed one (claim_slot).
 
     A second training in the same process (two steps called from one script or notebook) would
     otherwise wait for the lock it holds itself, for an hour.
     """
     if directory not in _held_slots:
         _held_slots[directory] = claim_slot(n_slots, directory)
-    return _held_slots[directory][0]
+    return _held_slots[directory]
 
 
 def scheduler_assigned_gpus() -> bool:
@@ -88,12 +89,10 @@ def choose_device(requested: str = "auto") -> torch.device:
         log.info("device: cuda:0 of CUDA_VISIBLE_DEVICES=%s, set by the scheduler (%s)",
                  os.environ["CUDA_VISIBLE_DEVICES"], torch.cuda.get_device_name(device))
         return device
-    directory = lock_dir()
-    index = own_slot(torch.cuda.device_count(), directory)
+    index, handle = own_slot(torch.cuda.device_count(), lock_dir())
     device = torch.device("cuda", index)
     torch.cuda.set_device(device)
-    log.info("device: cuda:%d (%s), slot %s", index, torch.cuda.get_device_name(device),
-             _held_slots[directory][1].name)
+    log.info("device: cuda:%d (%s), slot %s", index, torch.cuda.get_device_name(device), handle.name)
     return device
 
 
